@@ -1,0 +1,42 @@
+import { SignJWT, jwtVerify, errors as joseErrors } from "jose";
+
+export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
+export const ISSUER = "taskpilot";
+export const AUDIENCE = "taskpilot-api";
+
+const encoder = new TextEncoder();
+
+export async function issueAccessToken(secret: string, userId: string, now = Date.now()): Promise<string> {
+  const iat = Math.floor(now / 1000);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setSubject(userId)
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + ACCESS_TOKEN_TTL_SECONDS)
+    .sign(encoder.encode(secret));
+}
+
+export type AccessTokenResult = { ok: true; userId: string } | { ok: false; reason: "expired" | "invalid" };
+
+/**
+ * Verifies signature, algorithm, issuer, audience and expiry. The algorithm
+ * allow-list (HS256 only) is what stops `alg: none` and algorithm-confusion
+ * tokens (RFC 8725 §3.1).
+ */
+export async function verifyAccessToken(secret: string, token: string, now = Date.now()): Promise<AccessTokenResult> {
+  try {
+    const { payload } = await jwtVerify(token, encoder.encode(secret), {
+      algorithms: ["HS256"],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      currentDate: new Date(now),
+      requiredClaims: ["sub", "iat", "exp"],
+    });
+    if (typeof payload.sub !== "string" || payload.sub === "") return { ok: false, reason: "invalid" };
+    return { ok: true, userId: payload.sub };
+  } catch (e) {
+    return { ok: false, reason: e instanceof joseErrors.JWTExpired ? "expired" : "invalid" };
+  }
+}

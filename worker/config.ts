@@ -1,0 +1,165 @@
+import { z } from "zod";
+import type { Env } from "./env";
+import { AppError } from "./errors";
+import { setLogLevel } from "./http/log";
+
+/**
+ * The one place that reads the environment. Each variable is validated once
+ * per isolate; a missing or malformed one is recorded with its name so that
+ * the request that needs it answers `config_missing` naming it, and
+ * `/api/health` lists it, instead of failing with a generic 500.
+ */
+export interface ConfigProblem {
+  variable: string;
+  message: string;
+}
+
+export interface EncryptionKey {
+  kid: string;
+  raw: Uint8Array;
+}
+
+export interface Config {
+  appEnv: "development" | "production";
+  publicUrl: string;
+  sandboxProviders: boolean;
+  allowJobPurge: boolean;
+  jwtSecret: string | undefined;
+  encryptionKeys: EncryptionKey[] | undefined;
+  openai: { apiKey?: string; baseUrl?: string; model: string; embeddingModel: string };
+  /** Variables that are missing or malformed; the request that needs one fails naming it. */
+  problems: ConfigProblem[];
+  /** Set when the configuration is unsafe to serve at all (for example sandbox providers in production). */
+  fatal: ConfigProblem | undefined;
+  env: Env;
+}
+
+const flag = z
+  .enum(["true", "false", "1", "0", ""])
+  .optional()
+  .transform((v) => v === "true" || v === "1");
+
+const base64Key = z
+  .string()
+  .transform((s, ctx) => {
+    try {
+      const bin = atob(s.replace(/-/g, "+").replace(/_/g, "/"));
+      const bytes = Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
+      if (bytes.length !== 32) ctx.addIssue({ code: "custom", message: "each key must decode to 32 bytes" });
+      return bytes;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "each key must be base64" });
+      return z.NEVER;
+    }
+  });
+
+export function parseEncryptionKeys(value: string): EncryptionKey[] {
+  const entries = value.split(",").map((s) => s.trim()).filter(Boolean);
+  if (entries.length === 0) throw new Error("expected at least one kid:base64key entry");
+  const seen = new Set<string>();
+  return entries.map((entry) => {
+    const i = entry.indexOf(":");
+    if (i <= 0) throw new Error("expected comma-separated kid:base64key entries");
+    const kid = entry.slice(0, i);
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(kid)) throw new Error("a key id may hold letters, digits, _ and - (at most 32)");
+    if (seen.has(kid)) throw new Error(`key id "${kid}" appears twice`);
+    seen.add(kid);
+    const parsed = base64Key.safeParse(entry.slice(i + 1));
+    if (!parsed.success) throw new Error(parsed.error.issues[0]?.message ?? "malformed key");
+    return { kid, raw: parsed.data };
+  });
+}
+
+function str(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return typeof v === "string" && v.trim() !== "" ? v.trim() : undefined;
+}
+
+export function readConfig(env: Env): Config {
+  const problems: ConfigProblem[] = [];
+  let fatal: ConfigProblem | undefined;
+
+  const appEnvRaw = str(env, "APP_ENV") ?? "development";
+  const appEnv = appEnvRaw === "production" ? "production" : "development";
+  if (appEnvRaw !== "production" && appEnvRaw !== "development") {
+    problems.push({ variable: "APP_ENV", message: "must be development or production" });
+  }
+
+  let publicUrl = str(env, "PUBLIC_URL") ?? "http://127.0.0.1:8787";
+  try {
+    const u = new URL(publicUrl);
+    publicUrl = u.origin;
+  } catch {
+    problems.push({ variable: "PUBLIC_URL", message: "must be an absolute URL such as https://app.example.com" });
+    publicUrl = "http://127.0.0.1:8787";
+  }
+
+  const parsedFlag = (name: string) => {
+    const r = flag.safeParse(str(env, name)?.toLowerCase());
+    if (!r.success) problems.push({ variable: name, message: "must be true or false" });
+    return r.success ? r.data : false;
+  };
+  const sandboxProviders = parsedFlag("SANDBOX_PROVIDERS");
+  const allowJobPurge = parsedFlag("ALLOW_JOB_PURGE");
+  if (appEnv === "production" && sandboxProviders) {
+    fatal = { variable: "SANDBOX_PROVIDERS", message: "sandbox providers are refused when APP_ENV=production" };
+  }
+
+  let jwtSecret = str(env, "JWT_SECRET");
+  if (!jwtSecret) problems.push({ variable: "JWT_SECRET", message: "is not set" });
+  else if (new TextEncoder().encode(jwtSecret).length < 32) {
+    problems.push({ variable: "JWT_SECRET", message: "must be at least 32 bytes" });
+    jwtSecret = undefined;
+  }
+
+  let encryptionKeys: EncryptionKey[] | undefined;
+  const keysRaw = str(env, "TOKEN_ENCRYPTION_KEYS");
+  if (!keysRaw) problems.push({ variable: "TOKEN_ENCRYPTION_KEYS", message: "is not set" });
+  else {
+    try {
+      encryptionKeys = parseEncryptionKeys(keysRaw);
+    } catch (e) {
+      problems.push({ variable: "TOKEN_ENCRYPTION_KEYS", message: (e as Error).message });
+    }
+  }
+
+  return {
+    appEnv,
+    publicUrl,
+    sandboxProviders,
+    allowJobPurge,
+    jwtSecret,
+    encryptionKeys,
+    openai: {
+      apiKey: str(env, "OPENAI_API_KEY"),
+      baseUrl: str(env, "OPENAI_BASE_URL"),
+      model: str(env, "OPENAI_MODEL") ?? "gpt-4o-mini",
+      embeddingModel: str(env, "OPENAI_EMBEDDING_MODEL") ?? "text-embedding-3-small",
+    },
+    problems,
+    fatal,
+    env,
+  };
+}
+
+const cache = new WeakMap<object, Config>();
+
+/** The validated configuration for this environment object (parsed once per isolate). */
+export function getConfig(env: Env): Config {
+  let cfg = cache.get(env);
+  if (!cfg) {
+    setLogLevel(str(env, "LOG_LEVEL"));
+    cfg = readConfig(env);
+    cache.set(env, cfg);
+  }
+  return cfg;
+}
+
+/** A value a request cannot do without: absent or malformed → 503 `config_missing` naming the variable. */
+export function requireConfig<T>(cfg: Config, variable: string, value: T | undefined): T {
+  if (value !== undefined) return value;
+  const p = cfg.problems.find((x) => x.variable === variable);
+  throw new AppError(503, "config_missing", `Server configuration: ${variable} ${p?.message ?? "is not set"}.`, {
+    variable,
+  });
+}

@@ -1,0 +1,30 @@
+import { Hono } from "hono";
+import { AppError, problem, renderError } from "./errors";
+import type { Env } from "./env";
+import { health } from "./health/routes";
+import { accessLog, corsForPublicUrl, limitBody, securityHeaders, withConfig, withRequestId } from "./http/middleware";
+import type { AppBindings } from "./http/types";
+import { runScheduled } from "./ops/cron";
+import { dispatchQueue } from "./ops/queues";
+
+const app = new Hono<AppBindings>();
+
+app.use("*", withRequestId, accessLog, securityHeaders, withConfig);
+app.use("/api/*", corsForPublicUrl, limitBody);
+
+app.route("/api/health", health);
+
+app.all("/api/*", (c) => {
+  throw new AppError(404, "not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`);
+});
+app.notFound((c) => problem(c, new AppError(404, "not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`)));
+app.onError(renderError);
+
+export default {
+  fetch: app.fetch,
+  queue: (batch, env, ctx) => dispatchQueue(batch, env, ctx),
+  scheduled: (_controller, env, ctx) => ctx.waitUntil(runScheduled(env)),
+} satisfies ExportedHandler<Env>;
+
+export { UserHub } from "./realtime/hub";
+export { AgentSession } from "./agent/session";
