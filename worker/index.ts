@@ -1,10 +1,13 @@
 import { Hono } from "hono";
 import { AppError, problem, renderError } from "./errors";
 import type { Env } from "./env";
+import { auth } from "./auth/routes";
+import { me } from "./auth/me";
 import { health } from "./health/routes";
 import { accessLog, corsForPublicUrl, limitBody, securityHeaders, withConfig, withRequestId } from "./http/middleware";
 import type { AppBindings } from "./http/types";
 import { runScheduled } from "./ops/cron";
+import { eventsHistory, realtime } from "./realtime/routes";
 import { dispatchQueue } from "./ops/queues";
 
 const app = new Hono<AppBindings>();
@@ -13,6 +16,10 @@ app.use("*", withRequestId, accessLog, securityHeaders, withConfig);
 app.use("/api/*", corsForPublicUrl, limitBody);
 
 app.route("/api/health", health);
+app.route("/api/realtime", realtime);
+app.route("/api/events", eventsHistory);
+app.route("/api/auth", auth);
+app.route("/api/me", me);
 
 app.all("/api/*", (c) => {
   throw new AppError(404, "not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`);

@@ -1,0 +1,96 @@
+import { Hono } from "hono";
+import { LoginBody, LogoutBody, RefreshBody, RegisterBody } from "../contract/auth";
+import { claimRefreshToken, findRefreshToken, findUserByEmail, findUserById, insertUser, revokeFamily } from "../db/accounts";
+import { database, type Database } from "../db/client";
+import { AppError } from "../errors";
+import { log } from "../http/log";
+import type { AppBindings } from "../http/types";
+import { jsonBody } from "../http/validate";
+import { dummyPasswordHash, hashPassword, verifyPassword } from "./password";
+import {
+  LOGIN_PER_EMAIL,
+  LOGIN_PER_IP,
+  REGISTER_PER_EMAIL,
+  REGISTER_PER_IP,
+  clientIp,
+  enforceRateLimits,
+} from "./rate-limit";
+import { hashRefreshToken, sha256Hex } from "./refresh-token";
+import { CLEAR_REFRESH_COOKIE, clearRefreshCookie, continueSession, presentedRefreshToken, startSession } from "./session";
+
+function refreshRejected(code: string, detail: string): AppError {
+  return new AppError(401, code, detail, { headers: { "Set-Cookie": CLEAR_REFRESH_COOKIE } });
+}
+
+/** Counters are keyed by the email's hash so the table holds no addresses. */
+async function limitAttempts(db: Database, ipHeader: string | undefined, email: string, perIp = LOGIN_PER_IP, perEmail = LOGIN_PER_EMAIL) {
+  await enforceRateLimits(db, [
+    [perIp, clientIp(ipHeader)],
+    [perEmail, await sha256Hex(email)],
+  ]);
+}
+
+export const auth = new Hono<AppBindings>()
+  .post("/register", jsonBody(RegisterBody), async (c) => {
+    const body = c.req.valid("json");
+    const db = database(c.env);
+    await limitAttempts(db, c.req.header("cf-connecting-ip"), body.email, REGISTER_PER_IP, REGISTER_PER_EMAIL);
+    const taken = () => new AppError(409, "email_taken", "An account with this email already exists.");
+    if (await findUserByEmail(db, body.email)) throw taken();
+    const password = await hashPassword(body.password);
+    const user = await insertUser(db, {
+      email: body.email,
+      name: body.name ?? null,
+      passwordHash: password.hash,
+      passwordSalt: password.salt,
+      passwordIterations: password.iterations,
+    });
+    if (!user) throw taken();
+    log("info", "user_registered", { requestId: c.get("requestId"), userId: user.id });
+    return c.json(await startSession(c, db, user), 201);
+  })
+
+  .post("/login", jsonBody(LoginBody), async (c) => {
+    const body = c.req.valid("json");
+    const db = database(c.env);
+    await limitAttempts(db, c.req.header("cf-connecting-ip"), body.email);
+    const user = await findUserByEmail(db, body.email);
+    const stored = user
+      ? { hash: user.passwordHash, salt: user.passwordSalt, iterations: user.passwordIterations }
+      : dummyPasswordHash();
+    // Always run PBKDF2 and answer with one code, so neither the response nor its timing says whether the email exists.
+    const valid = await verifyPassword(body.password, stored);
+    if (!user || !valid) throw new AppError(401, "invalid_credentials", "The email or password is not right.");
+    return c.json(await startSession(c, db, user));
+  })
+
+  .post("/refresh", jsonBody(RefreshBody), async (c) => {
+    const token = presentedRefreshToken(c, c.req.valid("json").refreshToken);
+    if (!token) throw refreshRejected("refresh_token_missing", "Send the refresh token in the body or the tp_refresh cookie.");
+    const db = database(c.env);
+    const stored = await findRefreshToken(db, await hashRefreshToken(token));
+    if (!stored) throw refreshRejected("invalid_refresh_token", "The refresh token is not valid.");
+    if (stored.familyRevokedAt) throw refreshRejected("refresh_token_revoked", "This login has ended; sign in again.");
+    if (stored.familyExpiresAt.getTime() <= Date.now()) {
+      throw refreshRejected("refresh_token_expired", "This login has expired; sign in again.");
+    }
+    // A used token coming back means it was copied: the thief or the owner holds a newer one, and we cannot tell
+    // which, so the whole login ends (RFC 9700 §4.14.2). Losing the race of a concurrent claim counts the same.
+    if (stored.usedAt || !(await claimRefreshToken(db, stored.id))) {
+      await revokeFamily(db, stored.familyId, "reuse");
+      log("warn", "refresh_token_reused", { requestId: c.get("requestId"), userId: stored.userId, familyId: stored.familyId });
+      throw refreshRejected("refresh_token_reused", "This refresh token was already used; the login has been ended. Sign in again.");
+    }
+    const user = await findUserById(db, stored.userId);
+    if (!user) throw refreshRejected("invalid_refresh_token", "The refresh token is not valid.");
+    return c.json(await continueSession(c, db, user, stored.familyId, stored.familyExpiresAt.getTime()));
+  })
+
+  .post("/logout", jsonBody(LogoutBody), async (c) => {
+    const token = presentedRefreshToken(c, c.req.valid("json").refreshToken);
+    const db = database(c.env);
+    const stored = token ? await findRefreshToken(db, await hashRefreshToken(token)) : undefined;
+    if (stored) await revokeFamily(db, stored.familyId, "logout");
+    clearRefreshCookie(c);
+    return c.body(null, 204);
+  });
