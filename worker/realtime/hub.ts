@@ -1,10 +1,244 @@
 import { DurableObject } from "cloudflare:workers";
+import { clientFrame, PING_TEXT, PONG_TEXT, type EventInput, type ResumeGapNotice, type ServerFrame } from "../contract/events";
+import { database, schema } from "../db/client";
+import { latestEventSeq } from "../db/events";
 import type { Env } from "../env";
+import { log } from "../http/log";
+import { EventLog, type LoggedEvent } from "./event-log";
 
-/** One per user (named by user id): WebSocket fan-out and the per-user event log. */
+/** Set by the worker after it has checked the ticket; the hub is reachable only through the worker. */
+export const HUB_USER_HEADER = "x-taskpilot-user";
+export const MAX_CLIENT_FRAME_BYTES = 64 * 1024;
+export const MAX_SOCKETS_PER_USER = 100;
+export const CLOSE_TOO_BIG = 1009;
+export const CLOSE_POLICY = 1008;
+/** Application close code: the user signed out or was deleted; a new ticket is needed. */
+export const CLOSE_SIGNED_OUT = 4001;
+const HISTORY_RETRY_MS = 5_000;
+const PRUNE_EVERY = 100;
+
+/** Kept with each socket so it survives hibernation and eviction. */
+export interface SocketAttachment {
+  userId: string;
+  /** Order of connection, for closing the oldest socket first. */
+  serial: number;
+  /** This socket has been sent, or been live for, every event with a greater id. */
+  coveredAfter: number;
+  closing?: boolean;
+}
+
+export interface HubStats {
+  userId: string | undefined;
+  sockets: number;
+  socketUsers: string[];
+  lastId: string;
+  floor: string;
+  malformedFrames: number;
+}
+
+/**
+ * One per user (named by user id): numbers the user's events, keeps the
+ * replay log, and fans frames out to every socket of that user through the
+ * WebSocket Hibernation API. Everything it needs after a wake-up or an
+ * eviction is in its SQLite storage and in the socket attachments, never
+ * only in memory.
+ */
 export class UserHub extends DurableObject<Env> {
-  /** Round trip used by the health check. */
+  private log: EventLog;
+  private historyChecked: Promise<void> | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.log = new EventLog(ctx.storage.sql);
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
+  }
+
+  /** Round trip used by the health check and the benchmark's floor. */
   async ping(): Promise<"pong"> {
     return "pong";
+  }
+
+  /** Numbers, stores and broadcasts one already-validated event; returns the frame as sent. */
+  async publish(userId: string, event: EventInput): Promise<ServerFrame> {
+    this.claim(userId);
+    await this.continueNumberingFromHistory(userId);
+    const entry = this.log.append(event.kind, (seq, createdAt) =>
+      JSON.stringify({ ...event, id: String(seq), timestamp: new Date(createdAt).toISOString() }),
+    );
+    this.broadcast(entry.frame);
+    if (entry.seq % PRUNE_EVERY === 0) this.log.prune();
+    await this.writeHistory([entry]);
+    return JSON.parse(entry.frame) as ServerFrame;
+  }
+
+  /** Closes every socket of this user (sign-out). */
+  async closeAllSockets(reason = "signed_out"): Promise<number> {
+    const sockets = this.ctx.getWebSockets();
+    for (const ws of sockets) safeClose(ws, CLOSE_SIGNED_OUT, reason);
+    return sockets.length;
+  }
+
+  /** Account deletion: closes the sockets and forgets the log and counters. */
+  async purge(): Promise<void> {
+    await this.closeAllSockets("account_deleted");
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.log = new EventLog(this.ctx.storage.sql);
+    this.historyChecked = undefined;
+  }
+
+  async stats(): Promise<HubStats> {
+    const sockets = this.ctx.getWebSockets();
+    return {
+      userId: this.log.userId,
+      sockets: sockets.length,
+      socketUsers: sockets.map((ws) => (ws.deserializeAttachment() as SocketAttachment).userId),
+      lastId: String(this.log.lastSeq),
+      floor: String(this.log.floor),
+      malformedFrames: this.log.malformedFrames,
+    };
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    const userId = request.headers.get(HUB_USER_HEADER);
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || !userId) {
+      return new Response("expected an authenticated WebSocket upgrade", { status: 400 });
+    }
+    this.claim(userId);
+    this.makeRoomForOneMore();
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server, [userId]);
+    const attachment: SocketAttachment = { userId, serial: this.log.nextSocketSerial(), coveredAfter: this.log.lastSeq };
+    server.serializeAttachment(attachment);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (byteLength(message) > MAX_CLIENT_FRAME_BYTES) {
+      safeClose(ws, CLOSE_TOO_BIG, "frame too large");
+      return;
+    }
+    const frame = typeof message === "string" ? parseClientFrame(message) : undefined;
+    if (!frame) {
+      this.log.countMalformedFrame();
+      log("warn", "realtime_malformed_frame", { userId: this.log.userId, total: this.log.malformedFrames });
+      return;
+    }
+    if (frame.type === "ping") ws.send(PONG_TEXT);
+    else this.resume(ws, Number(frame.after));
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    safeClose(ws, code === 1005 || code === 1006 ? 1000 : code, reason);
+  }
+
+  override async webSocketError(_ws: WebSocket, error: unknown): Promise<void> {
+    log("warn", "realtime_socket_error", { userId: this.log.userId, error: String(error) });
+  }
+
+  /** Retries history rows D1 refused earlier. */
+  override async alarm(): Promise<void> {
+    const pending = this.log.pendingHistory();
+    if (pending.length === 0) return;
+    await this.writeHistory(pending);
+    if (this.log.pendingHistory(1).length > 0 && (await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(Date.now() + HISTORY_RETRY_MS);
+    }
+  }
+
+  /**
+   * Sends what this socket has not had yet: events after `after` up to the
+   * point from which it was live. Events it already received live are not
+   * sent again, so a socket sees each id at most once.
+   */
+  private resume(ws: WebSocket, after: number): void {
+    const attachment = ws.deserializeAttachment() as SocketAttachment;
+    if (after >= attachment.coveredAfter) return;
+    if (after < this.log.floor || after > this.log.lastSeq) {
+      const notice: ResumeGapNotice = {
+        kind: "error",
+        code: "resume_gap",
+        message: "Events after that id are no longer kept; refetch the current state over REST.",
+        latestId: String(this.log.lastSeq),
+        timestamp: new Date().toISOString(),
+      };
+      ws.send(JSON.stringify(notice));
+      return;
+    }
+    for (const frame of this.log.range(after, attachment.coveredAfter)) ws.send(frame);
+    ws.serializeAttachment({ ...attachment, coveredAfter: after } satisfies SocketAttachment);
+  }
+
+  private broadcast(frame: string): void {
+    for (const ws of this.ctx.getWebSockets(this.log.userId)) {
+      try {
+        ws.send(frame);
+      } catch {
+        // A socket that is closing cannot take frames; it gets the rest by resuming.
+      }
+    }
+  }
+
+  /** A hub serves exactly one user; a second user id means a routing bug, never shared sockets. */
+  private claim(userId: string): void {
+    if (this.log.userId === undefined) this.log.bindUser(userId);
+    else if (this.log.userId !== userId) throw new Error("this UserHub belongs to another user");
+  }
+
+  /** If this hub's storage starts empty while D1 already has events (storage lost), ids must not restart at 1. */
+  private continueNumberingFromHistory(userId: string): Promise<void> {
+    if (this.log.lastSeq > 0) return Promise.resolve();
+    this.historyChecked ??= latestEventSeq(database(this.env), userId).then((seq) => this.log.startAfter(seq));
+    return this.historyChecked;
+  }
+
+  private makeRoomForOneMore(): void {
+    const open = this.ctx
+      .getWebSockets()
+      .map((ws) => ({ ws, attachment: ws.deserializeAttachment() as SocketAttachment }))
+      .filter((s) => !s.attachment.closing)
+      .sort((a, b) => a.attachment.serial - b.attachment.serial);
+    for (const { ws, attachment } of open.slice(0, Math.max(0, open.length - MAX_SOCKETS_PER_USER + 1))) {
+      ws.serializeAttachment({ ...attachment, closing: true } satisfies SocketAttachment);
+      safeClose(ws, CLOSE_POLICY, "too many connections");
+    }
+  }
+
+  private async writeHistory(entries: LoggedEvent[]): Promise<void> {
+    const userId = this.log.userId;
+    if (!userId || entries.length === 0) return;
+    const rows = entries.map((e) => ({ userId, seq: e.seq, kind: e.kind, frame: e.frame, createdAt: new Date(e.createdAt) }));
+    const seqs = entries.map((e) => e.seq);
+    try {
+      await database(this.env).insert(schema.events).values(rows).onConflictDoNothing();
+      this.log.markInHistory(seqs);
+    } catch (e) {
+      const abandoned = this.log.recordHistoryFailure(seqs);
+      log("error", "realtime_history_write_failed", { userId, seqs, abandoned, error: (e as Error).message });
+      if (abandoned.length < seqs.length) await this.ctx.storage.setAlarm(Date.now() + HISTORY_RETRY_MS);
+    }
+  }
+}
+
+function parseClientFrame(text: string) {
+  try {
+    const parsed = clientFrame.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function byteLength(message: string | ArrayBuffer): number {
+  if (typeof message !== "string") return message.byteLength;
+  // A UTF-16 unit is at most 3 UTF-8 bytes, so short strings need no encoding to be judged.
+  return message.length * 3 <= MAX_CLIENT_FRAME_BYTES ? message.length : new TextEncoder().encode(message).byteLength;
+}
+
+function safeClose(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code, reason);
+  } catch {
+    // Already closed: nothing left to do.
   }
 }
