@@ -8,7 +8,6 @@ import { accessLog, corsForPublicUrl, limitBody, securityHeaders, withConfig, wi
 import type { AppBindings } from "./http/types";
 import { runScheduled } from "./ops/cron";
 import { eventsHistory, realtime } from "./realtime/routes";
-import { eventsHistory, realtime } from "./realtime/routes";
 import { dispatchQueue } from "./ops/queues";
 
 const app = new Hono<AppBindings>();
@@ -17,8 +16,6 @@ app.use("*", withRequestId, accessLog, securityHeaders, withConfig);
 app.use("/api/*", corsForPublicUrl, limitBody);
 
 app.route("/api/health", health);
-app.route("/api/realtime", realtime);
-app.route("/api/events", eventsHistory);
 app.route("/api/realtime", realtime);
 app.route("/api/events", eventsHistory);
 app.route("/api/auth", auth);
