@@ -1,3 +1,4 @@
 export * from "./accounts";
 export * from "./realtime";
 export * from "./integrations";
+export * from "./sandbox";
