@@ -1,0 +1,22 @@
+export declare const PROJECT_ROOT: string;
+export declare const OFFLINE_ENV: Record<string, string>;
+export declare function buildWeb(options?: { quiet?: boolean }): Promise<void>;
+export declare function generateSecrets(): { JWT_SECRET: string; TOKEN_ENCRYPTION_KEYS: string };
+export declare function ensureDevVars(file?: string): { file: string; created: boolean };
+export declare function applyMigrations(options?: { persistTo?: string; quiet?: boolean }): Promise<void>;
+export declare function findFreePort(): Promise<number>;
+export interface DevServer {
+  url: string;
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+  output(): string;
+  exited: Promise<number | null>;
+}
+export declare function startDevServer(options?: {
+  port?: number;
+  persistTo?: string;
+  vars?: Record<string, string>;
+  quiet?: boolean;
+  readyTimeoutMs?: number;
+}): Promise<DevServer>;

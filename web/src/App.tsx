@@ -1,0 +1,44 @@
+import { Navigate, Route, Router } from "@solidjs/router";
+import { onMount, type ParentProps } from "solid-js";
+import { AppLayout } from "./components/AppLayout";
+import { RequireGuest, RequireUser } from "./components/guards";
+import { AppsPage } from "./routes/AppsPage";
+import { ChatPage } from "./routes/ChatPage";
+import { IntegrationsPage } from "./routes/IntegrationsPage";
+import { KnowledgePage } from "./routes/KnowledgePage";
+import { LoginPage } from "./routes/LoginPage";
+import { NotFoundPage } from "./routes/NotFoundPage";
+import { ProjectsPage } from "./routes/ProjectsPage";
+import { RegisterPage } from "./routes/RegisterPage";
+import { TemplatesPage } from "./routes/TemplatesPage";
+import { createAuthStore } from "./stores/auth";
+import { AuthContext } from "./stores/auth-context";
+
+function Root(props: ParentProps) {
+  const auth = createAuthStore();
+  onMount(() => void auth.restore());
+  return <AuthContext.Provider value={auth}>{props.children}</AuthContext.Provider>;
+}
+
+export function App() {
+  return (
+    <Router root={Root}>
+      <Route path="/" component={RequireGuest}>
+        <Route path="/login" component={LoginPage} />
+        <Route path="/register" component={RegisterPage} />
+      </Route>
+      <Route path="/" component={RequireUser}>
+        <Route path="/" component={AppLayout}>
+          <Route path="/" component={() => <Navigate href="/chat" />} />
+          <Route path="/integrations" component={IntegrationsPage} />
+          <Route path="/chat" component={ChatPage} />
+          <Route path="/knowledge" component={KnowledgePage} />
+          <Route path="/templates" component={TemplatesPage} />
+          <Route path="/projects" component={ProjectsPage} />
+          <Route path="/apps" component={AppsPage} />
+          <Route path="*" component={NotFoundPage} />
+        </Route>
+      </Route>
+    </Router>
+  );
+}

@@ -1,0 +1,53 @@
+import { A, type RouteSectionProps } from "@solidjs/router";
+import { For } from "solid-js";
+import { Icon, type IconName } from "./Icon";
+import { UserMenu } from "./UserMenu";
+
+const NAV: { href: string; label: string; icon: IconName }[] = [
+  { href: "/chat", label: "Chat", icon: "chat" },
+  { href: "/integrations", label: "Integrations", icon: "plug" },
+  { href: "/knowledge", label: "Knowledge", icon: "book" },
+  { href: "/templates", label: "Templates", icon: "template" },
+  { href: "/projects", label: "Projects", icon: "folder" },
+  { href: "/apps", label: "Apps", icon: "grid" },
+];
+
+export function AppLayout(props: RouteSectionProps) {
+  return (
+    <div class="shell">
+      <a class="skip-link" href="#main">
+        Skip to content
+      </a>
+      <aside class="sidebar">
+        <A href="/" class="brand" end>
+          <span class="brand__mark" aria-hidden="true">
+            T
+          </span>
+          <span>TaskPilot</span>
+        </A>
+        <nav aria-label="Main">
+          <ul class="nav">
+            <For each={NAV}>
+              {(item) => (
+                <li>
+                  <A href={item.href} class="nav__link" activeClass="nav__link--active">
+                    <Icon name={item.icon} />
+                    <span>{item.label}</span>
+                  </A>
+                </li>
+              )}
+            </For>
+          </ul>
+        </nav>
+      </aside>
+      <div class="shell__main">
+        <header class="topbar">
+          <UserMenu />
+        </header>
+        <main id="main" class="content" tabindex="-1">
+          {props.children}
+        </main>
+      </div>
+    </div>
+  );
+}

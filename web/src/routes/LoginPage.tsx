@@ -1,0 +1,48 @@
+import { createSignal } from "solid-js";
+import { AuthCard } from "../components/AuthCard";
+import { Field } from "../components/Field";
+import { Spinner } from "../components/Spinner";
+import { useSubmit } from "../components/useForm";
+import { useAuth } from "../stores/auth-context";
+
+export function LoginPage() {
+  const auth = useAuth();
+  const [email, setEmail] = createSignal("");
+  const [password, setPassword] = createSignal("");
+  const submit = useSubmit();
+
+  const onSubmit = (e: SubmitEvent) => {
+    e.preventDefault();
+    // RequireGuest redirects once the session exists.
+    void submit.run(async () => {
+      await auth.login({ email: email(), password: password() });
+    });
+  };
+
+  return (
+    <AuthCard
+      title="Sign in"
+      subtitle="Welcome back. Your agents are waiting."
+      error={submit.formError()}
+      footer={{ text: "New to TaskPilot?", linkText: "Create an account", href: "/register" }}
+    >
+      <form class="form" onSubmit={onSubmit} aria-busy={submit.busy()}>
+        <Field label="Email" name="email" type="email" autocomplete="email" required value={email()} onInput={setEmail} error={submit.fieldError("email")} />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          autocomplete="current-password"
+          required
+          value={password()}
+          onInput={setPassword}
+          error={submit.fieldError("password")}
+        />
+        <button class="button button--primary button--block" type="submit" disabled={submit.busy()}>
+          {submit.busy() ? <Spinner /> : null}
+          {submit.busy() ? "Signing in…" : "Sign in"}
+        </button>
+      </form>
+    </AuthCard>
+  );
+}
