@@ -1,4 +1,6 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { hashPassword } from "../../worker/auth/password";
 import { getMe, post, problemOf, register, uniqueEmail } from "./auth-helpers";
 
 describe("register, login and /api/me", () => {
@@ -48,5 +50,18 @@ describe("register, login and /api/me", () => {
     const get = await getMe("");
     expect(get.status).toBe(401);
     expect((await problemOf(get)).code).toBe("unauthorized");
+  });
+
+  it("upgrades a hash made with older iteration counts on the next successful login", async () => {
+    const { user, password } = await register();
+    const old = await hashPassword(password, 1000);
+    await env.DB.prepare("update users set password_hash = ?, password_salt = ?, password_iterations = ? where id = ?")
+      .bind(old.hash, old.salt, old.iterations, user.id)
+      .run();
+    expect((await post("/api/auth/login", { email: user.email, password })).status).toBe(200);
+    const row = await env.DB.prepare("select password_iterations as n, password_salt as salt from users where id = ?").bind(user.id).first<{ n: number; salt: string }>();
+    expect(row).toMatchObject({ n: 100_000 });
+    expect(row?.salt).not.toBe(old.salt);
+    expect((await post("/api/auth/login", { email: user.email, password })).status).toBe(200);
   });
 });

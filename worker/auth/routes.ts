@@ -1,12 +1,20 @@
 import { Hono } from "hono";
 import { LoginBody, LogoutBody, RefreshBody, RegisterBody } from "../contract/auth";
-import { claimRefreshToken, findRefreshToken, findUserByEmail, findUserById, insertUser, revokeFamily } from "../db/accounts";
+import {
+  claimRefreshToken,
+  findRefreshToken,
+  findUserByEmail,
+  findUserById,
+  insertUser,
+  revokeFamily,
+  updatePasswordHash,
+} from "../db/accounts";
 import { database, type Database } from "../db/client";
 import { AppError } from "../errors";
 import { log } from "../http/log";
 import type { AppBindings } from "../http/types";
 import { jsonBody } from "../http/validate";
-import { dummyPasswordHash, hashPassword, verifyPassword } from "./password";
+import { PBKDF2_ITERATIONS, dummyPasswordHash, hashPassword, verifyPassword } from "./password";
 import {
   LOGIN_PER_EMAIL,
   LOGIN_PER_IP,
@@ -61,6 +69,8 @@ export const auth = new Hono<AppBindings>()
     // Always run PBKDF2 and answer with one code, so neither the response nor its timing says whether the email exists.
     const valid = await verifyPassword(body.password, stored);
     if (!user || !valid) throw new AppError(401, "invalid_credentials", "The email or password is not right.");
+    // The plain password is only at hand now, so this is when a hash made with older parameters can be upgraded.
+    if (user.passwordIterations !== PBKDF2_ITERATIONS) await updatePasswordHash(db, user.id, await hashPassword(body.password));
     return c.json(await startSession(c, db, user));
   })
 

@@ -30,6 +30,18 @@ export async function insertUser(db: Database, input: NewUser, now = Date.now())
   return rows[0];
 }
 
+export async function updatePasswordHash(
+  db: Database,
+  userId: string,
+  password: { hash: string; salt: string; iterations: number },
+  now = Date.now(),
+): Promise<void> {
+  await db
+    .update(users)
+    .set({ passwordHash: password.hash, passwordSalt: password.salt, passwordIterations: password.iterations, updatedAt: new Date(now) })
+    .where(eq(users.id, userId));
+}
+
 export interface RefreshFamilyStart {
   familyId: string;
   expiresAt: number;
