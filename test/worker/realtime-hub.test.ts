@@ -1,0 +1,113 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { PING_TEXT } from "../../worker/contract/events";
+import { MAX_SOCKETS_PER_USER, UserHub } from "../../worker/realtime/hub";
+import { publish, userHub } from "../../worker/realtime/publish";
+import { connect, createUser, type TestSocket } from "./realtime-helpers";
+
+const statusEvent = (message: string) => ({ kind: "status" as const, jobId: "job-h", scope: "session" as const, status: "ok", message });
+
+describe("UserHub", () => {
+  it("rebuilt from storage (as after eviction) still knows its sockets' users and keeps numbering", async () => {
+    const a = await createUser();
+    const [s1, s2] = [await connect(a), await connect(a)];
+    await publish(env, a.id, statusEvent("before eviction"));
+
+    // A new instance over the same state has nothing in memory: only storage and socket attachments.
+    const frame = await runInDurableObject(userHub(env, a.id), async (_old, state) => {
+      const rebuilt = new UserHub(state, env);
+      const stats = await rebuilt.stats();
+      expect(stats.userId).toBe(a.id);
+      expect(stats.socketUsers).toEqual([a.id, a.id]);
+      expect(stats.lastId).toBe("1");
+      return rebuilt.publish(a.id, statusEvent("after eviction"));
+    });
+    expect(frame.id).toBe("2");
+    await s1.until(() => s1.events.length === 2, "both events on s1");
+    await s2.until(() => s2.events.length === 2, "both events on s2");
+    for (const s of [s1, s2]) s.close();
+  });
+
+  it("refuses to serve a second user (a routing bug must not share sockets)", async () => {
+    const [a, b] = [await createUser(), await createUser()];
+    await publish(env, a.id, statusEvent("mine"));
+    const error = await userHub(env, a.id)
+      .publish(b.id, statusEvent("not mine"))
+      .then(
+        () => undefined,
+        (e: Error) => e,
+      );
+    expect(error?.message).toMatch(/another user/);
+  });
+
+  it("answers the exact ping with a pong through the auto-response, without waking the hub", async () => {
+    const a = await createUser();
+    const socket = await connect(a);
+    socket.send(PING_TEXT);
+    await socket.until(() => socket.frames.length === 1, "the pong");
+    expect(socket.frames[0]).toEqual({ type: "pong" });
+    await runInDurableObject(userHub(env, a.id), async (_hub, state) => {
+      const [ws] = state.getWebSockets();
+      expect(state.getWebSocketAutoResponseTimestamp(ws!)).toBeInstanceOf(Date);
+    });
+    // A ping spelled differently is still answered, by the handler.
+    socket.send('{ "type" : "ping" }');
+    await socket.until(() => socket.frames.length === 2, "the handler's pong");
+    expect(socket.frames[1]).toEqual({ type: "pong" });
+    expect((await userHub(env, a.id).stats()).malformedFrames).toBe(0);
+    socket.close();
+  });
+
+  it("ignores and counts malformed client frames without closing anything", async () => {
+    const a = await createUser();
+    const [s1, s2] = [await connect(a), await connect(a)];
+    for (const bad of ["not json", "{}", '{"type":"dance"}', '{"type":"resume"}', '{"type":"resume","after":"-1"}', "null"]) s1.send(bad);
+    s1.send(new Uint8Array([1, 2, 3]).buffer);
+    const frame = await publish(env, a.id, statusEvent("still fine"));
+    await s1.until(() => s1.events.length === 1, "s1 still receives");
+    await s2.until(() => s2.events.length === 1, "s2 still receives");
+    expect(s1.events[0]).toEqual(frame);
+    expect(s1.closed).toBeUndefined();
+    expect((await userHub(env, a.id).stats()).malformedFrames).toBe(7);
+    for (const s of [s1, s2]) s.close();
+  });
+
+  it("closes a socket that sends a frame over 64 KiB with 1009, and only that one", async () => {
+    const a = await createUser();
+    const [big, other] = [await connect(a), await connect(a)];
+    big.send(JSON.stringify({ type: "resume", after: "0", padding: "x".repeat(64 * 1024) }));
+    await big.until(() => big.closed !== undefined, "the 1009 close");
+    expect(big.closed?.code).toBe(1009);
+    await publish(env, a.id, statusEvent("other survives"));
+    await other.until(() => other.events.length === 1, "the other socket");
+    expect(other.closed).toBeUndefined();
+    other.close();
+  });
+
+  it("accepts a frame of exactly 64 KiB", async () => {
+    const a = await createUser();
+    const socket = await connect(a);
+    const prefix = '{"type":"ping","pad":"';
+    socket.send(prefix + "y".repeat(64 * 1024 - prefix.length - 2) + '"}');
+    await socket.until(() => socket.frames.length === 1, "the pong");
+    expect(socket.closed).toBeUndefined();
+    socket.close();
+  });
+
+  it(`keeps at most ${MAX_SOCKETS_PER_USER} sockets per user, closing the oldest with 1008`, async () => {
+    const a = await createUser();
+    const first = await connect(a);
+    const middle = await Promise.all(Array.from({ length: MAX_SOCKETS_PER_USER - 1 }, () => connect(a)));
+    const sockets: TestSocket[] = [first, ...middle, await connect(a)];
+    const [oldest] = sockets;
+    await oldest!.until(() => oldest!.closed !== undefined, "the oldest socket closed");
+    expect(oldest!.closed?.code).toBe(1008);
+    expect(sockets.slice(1).every((s) => s.closed === undefined)).toBe(true);
+    const hub = userHub(env, a.id);
+    await expect.poll(async () => (await hub.stats()).sockets).toBe(MAX_SOCKETS_PER_USER);
+    await publish(env, a.id, statusEvent("to the hundred"));
+    const newest = sockets.at(-1)!;
+    await newest.until(() => newest.events.length === 1, "the newest socket receives");
+    for (const s of sockets) s.close();
+  }, 30_000);
+});
