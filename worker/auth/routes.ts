@@ -14,6 +14,7 @@ import { AppError } from "../errors";
 import { log } from "../http/log";
 import type { AppBindings } from "../http/types";
 import { jsonBody } from "../http/validate";
+import { closeUserSockets } from "../realtime/publish";
 import { PBKDF2_ITERATIONS, dummyPasswordHash, hashPassword, verifyPassword } from "./password";
 import {
   LOGIN_PER_EMAIL,
@@ -100,7 +101,10 @@ export const auth = new Hono<AppBindings>()
     const token = presentedRefreshToken(c, c.req.valid("json").refreshToken);
     const db = database(c.env);
     const stored = token ? await findRefreshToken(db, await hashRefreshToken(token)) : undefined;
-    if (stored) await revokeFamily(db, stored.familyId, "logout");
+    if (stored) {
+      await revokeFamily(db, stored.familyId, "logout");
+      await closeUserSockets(c.env, stored.userId);
+    }
     clearRefreshCookie(c);
     return c.body(null, 204);
   });
