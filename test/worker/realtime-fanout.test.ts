@@ -106,6 +106,13 @@ describe("the sandbox test-event route", () => {
     socket.close();
   });
 
+  it("answers a bare hub round trip on /test-ping (the benchmark's floor)", async () => {
+    const a = await createUser();
+    const res = await SELF.fetch(`${ORIGIN}/api/realtime/test-ping`, authed(a, { method: "POST" }));
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { pong: boolean }).pong).toBe(true);
+  });
+
   it("needs a user", async () => {
     const res = await SELF.fetch(`${ORIGIN}/api/realtime/test-event`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
     expect(res.status).toBe(401);
@@ -121,6 +128,8 @@ describe("the sandbox test-event route", () => {
     );
     expect(res.status).toBe(404);
     expect(((await res.json()) as { code: string }).code).toBe("not_found");
+    const ping = await app.request("/api/realtime/test-ping", authed(a, { method: "POST" }), { ...env, SANDBOX_PROVIDERS: "false" });
+    expect(ping.status).toBe(404);
     const history = await SELF.fetch(`${ORIGIN}/api/events`, authed(a));
     expect(((await history.json()) as { events: unknown[] }).events).toEqual([]);
   });

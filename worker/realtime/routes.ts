@@ -22,6 +22,12 @@ const requireUpgrade: MiddlewareHandler<AppBindings> = async (c, next) => {
   await next();
 };
 
+/** Development and tests only: production never has sandbox providers (config refuses to start with them). */
+const sandboxOnly: MiddlewareHandler<AppBindings> = async (c, next) => {
+  if (!c.get("config").sandboxProviders) throw new AppError(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`);
+  await next();
+};
+
 /** `GET /api/realtime?ticket=…` (the socket) and `POST /api/realtime/ticket`. */
 export const realtime = new Hono<AppBindings>()
   .get("/", requireUpgrade, queryParams(z.object({ ticket: z.string().min(1).max(512) })), async (c) => {
@@ -37,13 +43,14 @@ export const realtime = new Hono<AppBindings>()
     await insertTicket(database(c.env), c.get("userId"), await hashTicket(ticket), expiresAt);
     return c.json({ ticket, expiresIn: TICKET_TTL_SECONDS } satisfies TicketResponse);
   })
+  .post("/test-ping", sandboxOnly, requireUser, async (c) => {
+    const started = performance.now();
+    await userHub(c.env, c.get("userId")).ping();
+    return c.json({ pong: true, hubMs: performance.now() - started });
+  })
   .post(
     "/test-event",
-    async (c, next) => {
-      // Development and tests only: production never has sandbox providers (config refuses it).
-      if (!c.get("config").sandboxProviders) throw new AppError(404, "not_found", "No route for POST /api/realtime/test-event.");
-      await next();
-    },
+    sandboxOnly,
     requireUser,
     jsonBody(
       z.object({
