@@ -5,13 +5,6 @@ import { launchBrowser, uniqueEmail } from "./browser";
 const baseUrl = inject("baseUrl");
 let browser: Browser;
 
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-
 async function openPage(path: string): Promise<Page> {
   const context = await browser.newContext({ baseURL: baseUrl });
   const page = await context.newPage();
@@ -33,6 +26,14 @@ async function expectSignedIn(page: Page, name: string) {
 }
 
 describe("signing up, staying signed in, signing out", () => {
+  // A missing Chromium fails here, loudly, with the install command.
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
   it("registers, survives a reload, signs out and signs back in", async () => {
     const email = uniqueEmail("journey");
     const password = "correct horse battery";

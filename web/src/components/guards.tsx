@@ -1,5 +1,6 @@
 import { Navigate, useLocation, useSearchParams } from "@solidjs/router";
 import { Match, Switch, type ParentProps } from "solid-js";
+import { safeNextPath } from "../lib/next-path";
 import { useAuth } from "../stores/auth-context";
 import { Spinner } from "./Spinner";
 
@@ -48,10 +49,4 @@ export function RequireGuest(props: ParentProps) {
       <Match when={auth.status() === "signed-out"}>{props.children}</Match>
     </Switch>
   );
-}
-
-/** Only same-site paths are allowed as a post-sign-in target (no open redirect). */
-export function safeNextPath(next: string | undefined): string {
-  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return "/";
-  return next;
 }
