@@ -8,6 +8,20 @@ const TEST_SECRETS = {
   LOG_LEVEL: "warn",
 };
 
+/** Every provider's OAuth endpoints point at the local OAuth server that test/worker/integrations-oauth-server.ts starts. */
+function providerOverrides(oauthServerUrl: string): Record<string, string> {
+  return Object.fromEntries(
+    ["GOOGLE", "SLACK", "GITHUB"].flatMap((p) => [
+      [`${p}_CLIENT_ID`, `test-${p.toLowerCase()}-client`],
+      [`${p}_CLIENT_SECRET`, `test-${p.toLowerCase()}-secret`],
+      [`${p}_AUTHORIZE_URL`, `${oauthServerUrl}/authorize`],
+      [`${p}_TOKEN_URL`, `${oauthServerUrl}/token`],
+      [`${p}_REVOKE_URL`, `${oauthServerUrl}/revoke`],
+      [`${p}_API_URL`, oauthServerUrl],
+    ]),
+  );
+}
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./drizzle");
   return {
@@ -22,18 +36,19 @@ export default defineConfig(async () => {
         },
         {
           plugins: [
-            cloudflareTest({
+            cloudflareTest(({ inject }) => ({
               main: "./worker/index.ts",
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
-                bindings: { ...TEST_SECRETS, TEST_MIGRATIONS: migrations },
+                bindings: { ...TEST_SECRETS, ...providerOverrides(inject("oauthServerUrl")), TEST_MIGRATIONS: migrations },
               },
-            }),
+            })),
           ],
           test: {
             name: "worker",
             include: ["test/worker/**/*.test.ts"],
             setupFiles: ["./test/worker/setup.ts"],
+            globalSetup: ["./test/worker/integrations-oauth-server.ts"],
           },
         },
         {

@@ -19,6 +19,19 @@ export interface EncryptionKey {
   raw: Uint8Array;
 }
 
+/** One OAuth app registration (Google serves both gmail and calendar). */
+export type ProviderGroup = "google" | "slack" | "github";
+
+/** Credentials and endpoint overrides of one provider group, as given by the environment. */
+export interface ProviderEnv {
+  clientId: string | undefined;
+  clientSecret: string | undefined;
+  authorizeUrl: string | undefined;
+  tokenUrl: string | undefined;
+  revokeUrl: string | undefined;
+  apiUrl: string | undefined;
+}
+
 export interface Config {
   appEnv: "development" | "production";
   publicUrl: string;
@@ -27,6 +40,7 @@ export interface Config {
   jwtSecret: string | undefined;
   encryptionKeys: EncryptionKey[] | undefined;
   openai: { apiKey?: string; baseUrl?: string; model: string; embeddingModel: string };
+  providers: Record<ProviderGroup, ProviderEnv>;
   /** Variables that are missing or malformed; the request that needs one fails naming it. */
   problems: ConfigProblem[];
   /** Set when the configuration is unsafe to serve at all (for example sandbox providers in production). */
@@ -68,6 +82,37 @@ export function parseEncryptionKeys(value: string): EncryptionKey[] {
     if (!parsed.success) throw new Error(parsed.error.issues[0]?.message ?? "malformed key");
     return { kid, raw: parsed.data };
   });
+}
+
+const PROVIDER_GROUPS: ProviderGroup[] = ["google", "slack", "github"];
+
+/** `GOOGLE_CLIENT_ID`, `GOOGLE_AUTHORIZE_URL`, … for each group; a malformed endpoint override is a named problem, not a silent default. */
+function readProviders(env: Env, problems: ConfigProblem[]): Record<ProviderGroup, ProviderEnv> {
+  const url = (name: string) => {
+    const v = str(env, name);
+    if (v === undefined) return undefined;
+    try {
+      const u = new URL(v);
+      if (u.protocol === "https:" || u.protocol === "http:") return u.toString().replace(/\/$/, "");
+    } catch {
+      // reported below
+    }
+    problems.push({ variable: name, message: "must be an absolute http(s) URL" });
+    return undefined;
+  };
+  const entries = PROVIDER_GROUPS.map((group) => {
+    const prefix = group.toUpperCase();
+    const value: ProviderEnv = {
+      clientId: str(env, `${prefix}_CLIENT_ID`),
+      clientSecret: str(env, `${prefix}_CLIENT_SECRET`),
+      authorizeUrl: url(`${prefix}_AUTHORIZE_URL`),
+      tokenUrl: url(`${prefix}_TOKEN_URL`),
+      revokeUrl: url(`${prefix}_REVOKE_URL`),
+      apiUrl: url(`${prefix}_API_URL`),
+    };
+    return [group, value] as const;
+  });
+  return Object.fromEntries(entries) as Record<ProviderGroup, ProviderEnv>;
 }
 
 function str(env: Env, name: string): string | undefined {
@@ -136,6 +181,7 @@ export function readConfig(env: Env): Config {
       model: str(env, "OPENAI_MODEL") ?? "gpt-4o-mini",
       embeddingModel: str(env, "OPENAI_EMBEDDING_MODEL") ?? "text-embedding-3-small",
     },
+    providers: readProviders(env, problems),
     problems,
     fatal,
     env,

@@ -4,6 +4,7 @@ import type { Env } from "./env";
 import { auth } from "./auth/routes";
 import { me } from "./auth/me";
 import { health } from "./health/routes";
+import { integrations, tools } from "./integrations/routes";
 import { accessLog, corsForPublicUrl, limitBody, securityHeaders, withConfig, withRequestId } from "./http/middleware";
 import type { AppBindings } from "./http/types";
 import { runScheduled } from "./ops/cron";
@@ -20,6 +21,8 @@ app.route("/api/realtime", realtime);
 app.route("/api/events", eventsHistory);
 app.route("/api/auth", auth);
 app.route("/api/me", me);
+app.route("/api/integrations", integrations);
+app.route("/api/tools", tools);
 
 app.all("/api/*", (c) => {
   throw new AppError(404, "not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`);

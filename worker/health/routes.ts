@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { sql } from "drizzle-orm";
 import { database } from "../db/client";
 import type { AppBindings } from "../http/types";
+import { providersHealth } from "../integrations/providers";
 
 interface Check {
   ok: boolean;
@@ -41,7 +42,7 @@ export const health = new Hono<AppBindings>().get("/", async (c) => {
     vectors: { ok: true, backend: env.VECTORIZE ? "vectorize" : "local" },
     llm: { ok: true, mode: cfg.openai.apiKey ? "openai" : "offline", model: cfg.openai.apiKey ? cfg.openai.model : "offline-planner" },
     config: { ok: cfg.problems.length === 0, problems: cfg.problems },
-    providers: {} as Record<string, { configured: boolean; missing?: string[] }>,
+    providers: providersHealth(cfg),
   };
   const ok = checks.database.ok && checks.realtime.ok && checks.queues.ok && checks.config.ok;
   return c.json({ status: ok ? "ok" : "degraded", environment: cfg.appEnv, checks }, ok ? 200 : 503);

@@ -1,0 +1,137 @@
+import { and, desc, eq, isNotNull, lt, or, sql } from "drizzle-orm";
+import type { Database } from "./client";
+import { integrationEvents, integrations, oauthStates } from "./schema";
+
+export type IntegrationRow = typeof integrations.$inferSelect;
+export type IntegrationEventRow = typeof integrationEvents.$inferSelect;
+export type OAuthStateRow = typeof oauthStates.$inferSelect;
+
+export async function findIntegration(db: Database, userId: string, provider: string): Promise<IntegrationRow | undefined> {
+  return db
+    .select()
+    .from(integrations)
+    .where(and(eq(integrations.userId, userId), eq(integrations.provider, provider)))
+    .get();
+}
+
+export async function listIntegrationRows(db: Database, userId: string): Promise<IntegrationRow[]> {
+  return db.select().from(integrations).where(eq(integrations.userId, userId)).all();
+}
+
+/**
+ * The row's id is fixed once and for all before any token is sealed, because
+ * the id is the ciphertext's associated data: two racing callbacks must not
+ * each pick an id and leave tokens sealed for the id that lost.
+ */
+export async function ensureIntegrationRow(db: Database, userId: string, provider: string, now = Date.now()): Promise<string> {
+  await db
+    .insert(integrations)
+    .values({
+      id: crypto.randomUUID(),
+      userId,
+      provider,
+      status: "disconnected",
+      createdAt: new Date(now),
+      updatedAt: new Date(now),
+    })
+    .onConflictDoNothing({ target: [integrations.userId, integrations.provider] });
+  const row = await findIntegration(db, userId, provider);
+  if (!row) throw new Error("integration row vanished right after it was ensured");
+  return row.id;
+}
+
+export type IntegrationPatch = Partial<Omit<IntegrationRow, "id" | "userId" | "provider" | "createdAt">>;
+
+export async function updateIntegration(db: Database, id: string, patch: IntegrationPatch, now = Date.now()): Promise<IntegrationRow | undefined> {
+  const rows = await db
+    .update(integrations)
+    .set({ ...patch, updatedAt: new Date(now) })
+    .where(eq(integrations.id, id))
+    .returning();
+  return rows[0];
+}
+
+export async function insertOAuthState(db: Database, row: OAuthStateRow): Promise<void> {
+  await db.insert(oauthStates).values(row);
+}
+
+/** Deletes and returns the state in one statement, so of two concurrent callbacks with the same state only one gets it. */
+export async function consumeOAuthState(db: Database, stateHash: string): Promise<OAuthStateRow | undefined> {
+  const rows = await db.delete(oauthStates).where(eq(oauthStates.stateHash, stateHash)).returning();
+  return rows[0];
+}
+
+export async function purgeExpiredOAuthStates(db: Database, now = Date.now()): Promise<void> {
+  await db.delete(oauthStates).where(lt(oauthStates.expiresAt, new Date(now)));
+}
+
+export interface NewIntegrationEvent {
+  userId: string;
+  provider: string;
+  type: string;
+  status: string;
+  detail: Record<string, unknown>;
+}
+
+export async function insertIntegrationEvent(db: Database, event: NewIntegrationEvent, now = Date.now()): Promise<IntegrationEventRow> {
+  const rows = await db
+    .insert(integrationEvents)
+    .values({ id: crypto.randomUUID(), ...event, detail: JSON.stringify(event.detail), createdAt: new Date(now) })
+    .returning();
+  return rows[0]!;
+}
+
+/** Newest first; rows written in the same millisecond keep their insertion order (rowid). */
+export async function listIntegrationEvents(db: Database, userId: string, provider: string, limit = 100): Promise<IntegrationEventRow[]> {
+  return db
+    .select()
+    .from(integrationEvents)
+    .where(and(eq(integrationEvents.userId, userId), eq(integrationEvents.provider, provider)))
+    .orderBy(desc(integrationEvents.createdAt), desc(sql`rowid`))
+    .limit(limit)
+    .all();
+}
+
+/** Active integrations with a refresh token whose access token expires before `before` (the cron pre-refresh). */
+export async function listIntegrationsExpiringBefore(db: Database, before: number, limit = 200): Promise<IntegrationRow[]> {
+  return db
+    .select()
+    .from(integrations)
+    .where(
+      and(
+        eq(integrations.status, "active"),
+        isNotNull(integrations.refreshTokenEnc),
+        isNotNull(integrations.expiresAt),
+        lt(integrations.expiresAt, new Date(before)),
+      ),
+    )
+    .limit(limit)
+    .all();
+}
+
+/** Rows that hold any sealed token, in id order from `afterId` (key rotation walks them in pages). */
+export async function listSealedIntegrations(db: Database, afterId: string, limit: number): Promise<IntegrationRow[]> {
+  return db
+    .select()
+    .from(integrations)
+    .where(and(sql`${integrations.id} > ${afterId}`, or(isNotNull(integrations.accessTokenEnc), isNotNull(integrations.refreshTokenEnc))))
+    .orderBy(integrations.id)
+    .limit(limit)
+    .all();
+}
+
+/** Replaces the envelopes only if they are still the ones that were read, so a refresh racing the rotation is not overwritten. */
+export async function replaceTokenEnvelopes(
+  db: Database,
+  row: Pick<IntegrationRow, "id" | "accessTokenEnc" | "refreshTokenEnc">,
+  next: { accessTokenEnc: string | null; refreshTokenEnc: string | null },
+): Promise<boolean> {
+  const same = (column: typeof integrations.accessTokenEnc | typeof integrations.refreshTokenEnc, value: string | null) =>
+    value === null ? sql`${column} is null` : eq(column, value);
+  const rows = await db
+    .update(integrations)
+    .set(next)
+    .where(and(eq(integrations.id, row.id), same(integrations.accessTokenEnc, row.accessTokenEnc), same(integrations.refreshTokenEnc, row.refreshTokenEnc)))
+    .returning({ id: integrations.id });
+  return rows.length === 1;
+}

@@ -1,0 +1,162 @@
+import { generateCodeVerifier, generateState } from "arctic";
+import { requireConfig, type Config } from "../config";
+import type { IntegrationStatus } from "../contract/integrations";
+import { database } from "../db/client";
+import { consumeOAuthState, ensureIntegrationRow, findIntegration, insertOAuthState, updateIntegration } from "../db/integrations";
+import type { Env } from "../env";
+import { AppError } from "../errors";
+import { log } from "../http/log";
+import { invalidRequest } from "../http/validate";
+import { recordIntegrationEvent } from "./events";
+import { encryptToken } from "./crypto";
+import { authorizationUrl, exchangeCode, fetchIdentity, ProviderError } from "./oauth-client";
+import { redirectUri, resolveProvider, type ProviderId, type ResolvedProvider } from "./providers";
+import { callbackRedirect, checkState, DEFAULT_RETURN_TO, hashState, missingScopes, safeReturnTo, STATE_TTL_MS } from "./state";
+
+/** A provider that lacks credentials answers `config_missing` naming the first missing variable. */
+export function connectableProvider(cfg: Config, provider: ProviderId): ResolvedProvider {
+  const resolved = resolveProvider(cfg, provider);
+  const variable = resolved.missing[0];
+  if (variable) {
+    throw new AppError(503, "config_missing", `Server configuration: ${variable} is not set, so ${resolved.name} cannot be connected.`, { variable });
+  }
+  return resolved;
+}
+
+async function currentStatus(env: Env, userId: string, provider: ProviderId): Promise<IntegrationStatus> {
+  const row = await findIntegration(database(env), userId, provider);
+  return (row?.status as IntegrationStatus | undefined) ?? "disconnected";
+}
+
+export async function startAuthorization(env: Env, cfg: Config, userId: string, provider: ProviderId, returnTo: string | undefined): Promise<string> {
+  const resolved = connectableProvider(cfg, provider);
+  requireConfig(cfg, "TOKEN_ENCRYPTION_KEYS", cfg.encryptionKeys);
+  const target = safeReturnTo(cfg.publicUrl, returnTo);
+  if (!target.ok) throw invalidRequest([{ path: "returnTo", message: target.reason }], "returnTo must be a path on this site.");
+
+  const state = generateState();
+  const verifier = generateCodeVerifier();
+  const now = Date.now();
+  await insertOAuthState(database(env), {
+    stateHash: await hashState(state),
+    userId,
+    provider,
+    codeVerifier: verifier,
+    returnTo: target.path,
+    createdAt: new Date(now),
+    expiresAt: new Date(now + STATE_TTL_MS),
+  });
+  await recordIntegrationEvent(env, userId, provider, "oauth_started", await currentStatus(env, userId, provider), {
+    scopes: resolved.scopes,
+    sandbox: resolved.sandbox,
+  });
+  return authorizationUrl(resolved, redirectUri(cfg.publicUrl, provider), state, verifier).toString();
+}
+
+export interface CallbackInput {
+  code?: string | undefined;
+  state?: string | undefined;
+  error?: string | undefined;
+  error_description?: string | undefined;
+}
+
+class CallbackFailure extends Error {
+  constructor(
+    readonly code: string,
+    readonly detail: Record<string, unknown>,
+  ) {
+    super(code);
+  }
+}
+
+const PROVIDER_CODE = /^[a-z0-9_.-]{1,64}$/i;
+
+/**
+ * Finishes the round trip and returns where to send the browser. The user
+ * is known only from the state (the browser arrives by redirect, without our
+ * bearer token), so nothing is written before the state checks out, and a
+ * failure after that records an `error` event and leaves the integration as
+ * it was.
+ */
+export async function completeCallback(env: Env, cfg: Config, provider: ProviderId, input: CallbackInput): Promise<string> {
+  const db = database(env);
+  const now = Date.now();
+  const row = input.state ? await consumeOAuthState(db, await hashState(input.state)) : undefined;
+  const check = checkState(row, provider, now);
+  if (!row || !check.ok) {
+    const code = check.ok ? "invalid_state" : check.code;
+    log("warn", "oauth_callback_rejected", { provider, code, userKnown: Boolean(row) });
+    if (row) await recordIntegrationEvent(env, row.userId, provider, "error", await currentStatus(env, row.userId, provider), { code, stateProvider: row.provider });
+    const back = row && check.ok === false && check.code !== "state_provider_mismatch" ? row.returnTo : DEFAULT_RETURN_TO;
+    return callbackRedirect(cfg.publicUrl, back, { error: code, provider });
+  }
+
+  const userId = row.userId;
+  try {
+    await connect(env, cfg, provider, userId, row.codeVerifier, input, now);
+    return callbackRedirect(cfg.publicUrl, row.returnTo, { connected: provider });
+  } catch (e) {
+    const failure =
+      e instanceof CallbackFailure
+        ? e
+        : e instanceof AppError
+          ? new CallbackFailure(e.code, { message: e.detail })
+          : new CallbackFailure("callback_failed", { message: "The connection could not be saved." });
+    if (!(e instanceof CallbackFailure) && !(e instanceof AppError)) log("error", "oauth_callback_failed", { provider, userId, error: (e as Error).message });
+    await recordIntegrationEvent(env, userId, provider, "error", await currentStatus(env, userId, provider), { code: failure.code, ...failure.detail });
+    return callbackRedirect(cfg.publicUrl, row.returnTo, { error: failure.code, provider });
+  }
+}
+
+async function connect(env: Env, cfg: Config, provider: ProviderId, userId: string, verifier: string, input: CallbackInput, now: number): Promise<void> {
+  if (input.error !== undefined) {
+    const providerCode = PROVIDER_CODE.test(input.error) ? input.error : "provider_error";
+    throw new CallbackFailure(providerCode === "access_denied" ? "access_denied" : "provider_error", {
+      providerError: providerCode,
+      description: (input.error_description ?? "").slice(0, 300),
+    });
+  }
+  if (!input.code) throw new CallbackFailure("missing_code", { message: "The provider sent no authorization code." });
+
+  const resolved = connectableProvider(cfg, provider);
+  const keys = requireConfig(cfg, "TOKEN_ENCRYPTION_KEYS", cfg.encryptionKeys);
+  const callbackUri = redirectUri(cfg.publicUrl, provider);
+  const tokens = await exchangeCode(resolved, callbackUri, input.code, verifier).catch((e: ProviderError) => {
+    throw new CallbackFailure(e.transient ? "provider_unavailable" : "token_exchange_failed", {
+      providerError: e.code,
+      description: e.description,
+      ...(e.httpStatus ? { httpStatus: e.httpStatus } : {}),
+    });
+  });
+  const identity = await fetchIdentity(resolved, tokens.accessToken).catch((e: ProviderError) => {
+    throw new CallbackFailure("identity_failed", { providerError: e.code, description: e.description });
+  });
+
+  const granted = tokens.scopes ?? resolved.scopes;
+  const notGranted = missingScopes(resolved.scopes, granted);
+  const db = database(env);
+  const id = await ensureIntegrationRow(db, userId, provider, now);
+  await updateIntegration(
+    db,
+    id,
+    {
+      status: "active",
+      accountId: identity.id,
+      accountLabel: identity.label,
+      scopes: JSON.stringify(granted),
+      accessTokenEnc: await encryptToken(keys, id, tokens.accessToken),
+      refreshTokenEnc: tokens.refreshToken ? await encryptToken(keys, id, tokens.refreshToken) : null,
+      expiresAt: tokens.expiresAt,
+      connectedAt: new Date(now),
+      lastErrorCode: notGranted.length > 0 ? "scopes_missing" : null,
+      lastErrorMessage: notGranted.length > 0 ? `${resolved.name} did not grant: ${notGranted.join(", ")}. Some tools may fail; reconnect and allow them.` : null,
+      lastErrorAt: notGranted.length > 0 ? new Date(now) : null,
+    },
+    now,
+  );
+  await recordIntegrationEvent(env, userId, provider, "connected", "active", {
+    account: identity.label,
+    scopes: granted,
+    ...(notGranted.length > 0 ? { missingScopes: notGranted } : {}),
+  });
+}

@@ -1,0 +1,88 @@
+import { Hono, type MiddlewareHandler } from "hono";
+import { z } from "zod";
+import { requireUser } from "../auth/middleware";
+import { StartAuthBody } from "../contract/integrations";
+import { database } from "../db/client";
+import { findIntegration, listIntegrationEvents, listIntegrationRows } from "../db/integrations";
+import { AppError } from "../errors";
+import type { AppBindings } from "../http/types";
+import { jsonBody, queryParams } from "../http/validate";
+import { completeCallback, startAuthorization } from "./connect";
+import { disconnectIntegration } from "./disconnect";
+import { forceRefresh } from "./refresh";
+import { isProviderId, PROVIDER_IDS, providerSpec, type ProviderId } from "./providers";
+import { toolsOf } from "./tool-catalog";
+import { toIntegration, toIntegrationEvent } from "./view";
+import "./cron";
+
+type ProviderBindings = AppBindings & { Variables: AppBindings["Variables"] & { provider: ProviderId } };
+
+/** `{provider}` must be one of the four; anything else is 404 `unknown_provider`, before any work. */
+const knownProvider: MiddlewareHandler<ProviderBindings> = async (c, next) => {
+  const name = c.req.param("provider") ?? "";
+  if (!isProviderId(name)) {
+    throw new AppError(404, "unknown_provider", `Unknown provider "${name.slice(0, 40)}". Use one of: ${PROVIDER_IDS.join(", ")}.`);
+  }
+  c.set("provider", name);
+  await next();
+};
+
+/**
+ * A repeated or oversized callback parameter is treated as absent, so that
+ * it ends in the same redirect-with-error as a missing one instead of a
+ * JSON error page the user's browser would be stranded on.
+ */
+const single = (max: number) =>
+  z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .transform((v) => (typeof v === "string" && v.length <= max ? v : undefined));
+
+const CallbackParams = z.object({
+  code: single(2048),
+  state: single(512),
+  error: single(256),
+  error_description: single(2048),
+});
+
+export const integrations = new Hono<ProviderBindings>()
+  // The browser arrives here by the provider's redirect, without our bearer token: the state names the user.
+  .get("/:provider/callback", knownProvider, queryParams(CallbackParams), async (c) => {
+    const location = await completeCallback(c.env, c.get("config"), c.get("provider"), c.req.valid("query"));
+    c.header("Cache-Control", "no-store");
+    c.header("Referrer-Policy", "no-referrer");
+    return c.redirect(location, 302);
+  })
+  .use("*", requireUser)
+  .get("/", async (c) => {
+    const rows = await listIntegrationRows(database(c.env), c.get("userId"));
+    return c.json({ integrations: PROVIDER_IDS.map((p) => toIntegration(p, rows.find((r) => r.provider === p))) });
+  })
+  .use("/:provider/*", knownProvider)
+  .get("/:provider/status", async (c) => {
+    const provider = c.get("provider");
+    return c.json(toIntegration(provider, await findIntegration(database(c.env), c.get("userId"), provider)));
+  })
+  .post("/:provider/auth", jsonBody(StartAuthBody), async (c) => {
+    const url = await startAuthorization(c.env, c.get("config"), c.get("userId"), c.get("provider"), c.req.valid("json").returnTo);
+    return c.json({ authorizationUrl: url });
+  })
+  .post("/:provider/disconnect", async (c) => {
+    return c.json(await disconnectIntegration(c.env, c.get("config"), c.get("userId"), c.get("provider")));
+  })
+  .post("/:provider/refresh", async (c) => {
+    const provider = c.get("provider");
+    await forceRefresh(c.env, c.get("userId"), provider);
+    return c.json(toIntegration(provider, await findIntegration(database(c.env), c.get("userId"), provider)));
+  })
+  .get("/:provider/events", async (c) => {
+    const rows = await listIntegrationEvents(database(c.env), c.get("userId"), c.get("provider"));
+    return c.json({ events: rows.map(toIntegrationEvent) });
+  });
+
+/** `GET /api/tools`: the tools of the integrations that are active right now. */
+export const tools = new Hono<AppBindings>().use("*", requireUser).get("/", async (c) => {
+  const rows = await listIntegrationRows(database(c.env), c.get("userId"));
+  const active = rows.filter((r) => r.status === "active" && isProviderId(r.provider));
+  return c.json({ tools: active.flatMap((r) => toolsOf(r.provider as ProviderId, providerSpec(r.provider as ProviderId).tools)) });
+});

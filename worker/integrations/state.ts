@@ -1,0 +1,67 @@
+import type { OAuthStateRow } from "../db/integrations";
+
+/**
+ * The trust decisions of the OAuth round trip, as pure functions so they can
+ * be read and tested alone.
+ */
+
+export const STATE_TTL_MS = 10 * 60 * 1000;
+export const DEFAULT_RETURN_TO = "/integrations";
+
+/** Only the SHA-256 of the state is stored, so a read of the table cannot be replayed as a callback. */
+export async function hashState(state: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(state));
+  let hex = "";
+  for (const b of new Uint8Array(digest)) hex += b.toString(16).padStart(2, "0");
+  return hex;
+}
+
+/**
+ * `returnTo` must be a same-origin relative path. Anything else would let a
+ * link to our authorize route end on an attacker's page right after a
+ * successful login at the provider (an open redirect, RFC 6749 §10.15).
+ * Browsers read `//host` and `/\host` as other origins, and strip tabs and
+ * newlines before parsing, so those are refused outright.
+ */
+export function safeReturnTo(publicUrl: string, raw: string | undefined): { ok: true; path: string } | { ok: false; reason: string } {
+  if (raw === undefined || raw === "") return { ok: true, path: DEFAULT_RETURN_TO };
+  if (!raw.startsWith("/")) return { ok: false, reason: "must be a relative path starting with /" };
+  if (raw.startsWith("//") || raw.startsWith("/\\")) return { ok: false, reason: "must not name another host" };
+  if (/[\u0000-\u001f\u007f\\]/.test(raw)) return { ok: false, reason: "must not contain control characters or backslashes" };
+  let resolved: URL;
+  try {
+    resolved = new URL(raw, publicUrl);
+  } catch {
+    return { ok: false, reason: "is not a valid path" };
+  }
+  if (resolved.origin !== new URL(publicUrl).origin) return { ok: false, reason: "must stay on this site" };
+  return { ok: true, path: resolved.pathname + resolved.search + resolved.hash };
+}
+
+export type StateCheck = { ok: true } | { ok: false; code: "invalid_state" | "state_expired" | "state_provider_mismatch" };
+
+/**
+ * A consumed state row is good only for the provider it was issued for and
+ * only within its lifetime. Checking the provider stops a state issued for
+ * one provider being spent on another provider's callback (mix-up attack,
+ * RFC 9700 §4.4).
+ */
+export function checkState(row: Pick<OAuthStateRow, "provider" | "expiresAt"> | undefined, provider: string, now: number): StateCheck {
+  if (!row) return { ok: false, code: "invalid_state" };
+  if (row.provider !== provider) return { ok: false, code: "state_provider_mismatch" };
+  if (row.expiresAt.getTime() <= now) return { ok: false, code: "state_expired" };
+  return { ok: true };
+}
+
+/** Scopes we asked for that the provider did not grant (an empty list when everything was granted). */
+export function missingScopes(requested: string[], granted: string[]): string[] {
+  const have = new Set(granted);
+  return requested.filter((s) => !have.has(s));
+}
+
+/** Where the browser lands after the callback: the stored path plus `connected=` or `error=&provider=`. */
+export function callbackRedirect(publicUrl: string, returnTo: string, params: Record<string, string>): string {
+  const url = new URL(returnTo, publicUrl);
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  return url.toString();
+}
