@@ -8,17 +8,23 @@ if (!Number.isInteger(port) || port < 1 || port > 65535) {
   process.exit(2);
 }
 
-console.log("› Building the web app…");
-await buildWeb({ quiet: true });
+let server;
+try {
+  console.log("› Building the web app…");
+  await buildWeb({ quiet: true });
 
-const vars = ensureDevVars();
-console.log(vars.created ? "› Created .dev.vars with fresh random secrets." : "› Using the existing .dev.vars.");
+  const vars = ensureDevVars();
+  console.log(vars.created ? "› Created .dev.vars with fresh random secrets." : "› Using the existing .dev.vars.");
 
-console.log("› Applying D1 migrations locally…");
-await applyMigrations({ quiet: true });
+  console.log("› Applying D1 migrations locally…");
+  await applyMigrations({ quiet: true });
 
-console.log("› Starting wrangler dev…");
-const server = await startDevServer({ port });
+  console.log("› Starting wrangler dev…");
+  server = await startDevServer({ port });
+} catch (e) {
+  console.error(`\nnpm start failed: ${e instanceof Error ? e.message : e}`);
+  process.exit(1);
+}
 console.log(`\n  TaskPilot is running at ${server.url}\n  Press Ctrl-C to stop.\n`);
 
 let stopping = false;

@@ -5,6 +5,7 @@ export declare function generateSecrets(): { JWT_SECRET: string; TOKEN_ENCRYPTIO
 export declare function ensureDevVars(file?: string): { file: string; created: boolean };
 export declare function applyMigrations(options?: { persistTo?: string; quiet?: boolean }): Promise<void>;
 export declare function findFreePort(): Promise<number>;
+export declare function assertPortFree(port: number): Promise<void>;
 export interface DevServer {
   url: string;
   port: number;

@@ -82,6 +82,21 @@ export function findFreePort() {
   });
 }
 
+/**
+ * Fails fast when something already listens on the port: otherwise the
+ * readiness probe would be answered by that other process (say, a first
+ * `npm start`) and report success for a server that never started.
+ */
+export function assertPortFree(port) {
+  return new Promise((resolvePromise, reject) => {
+    const server = createServer();
+    server.once("error", (e) =>
+      reject(e.code === "EADDRINUSE" ? new Error(`Port ${port} on 127.0.0.1 is already in use. Stop what runs there or set PORT.`) : e),
+    );
+    server.listen(port, "127.0.0.1", () => server.close(() => resolvePromise()));
+  });
+}
+
 async function waitUntilServing(url, child, timeoutMs, output) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -109,6 +124,7 @@ async function waitUntilServing(url, child, timeoutMs, output) {
  * - `quiet`: capture wrangler's output (shown only if it fails) instead of printing it
  */
 export async function startDevServer({ port = 8787, persistTo, vars = {}, quiet = false, readyTimeoutMs = 60_000 } = {}) {
+  await assertPortFree(port);
   const url = `http://127.0.0.1:${port}`;
   const args = ["dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--show-interactive-dev-session=false", "--test-scheduled"];
   if (persistTo) args.push("--persist-to", persistTo);

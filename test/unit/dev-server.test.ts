@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { ensureDevVars, findFreePort, generateSecrets } from "../../scripts/lib/dev-server.mjs";
+import { createServer } from "node:net";
+import { assertPortFree, ensureDevVars, findFreePort, generateSecrets } from "../../scripts/lib/dev-server.mjs";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -47,5 +48,17 @@ describe("local secrets for npm start", () => {
     const port = await findFreePort();
     expect(port).toBeGreaterThan(0);
     expect(port).toBeLessThan(65536);
+  });
+
+  it("refuses a port that is already taken, naming it", async () => {
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const { port } = server.address() as { port: number };
+    try {
+      await expect(assertPortFree(port)).rejects.toThrow(`Port ${port} on 127.0.0.1 is already in use`);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+    await expect(assertPortFree(port)).resolves.toBeUndefined();
   });
 });
