@@ -57,15 +57,19 @@ describe("signing up, staying signed in, signing out", () => {
     await page.getByRole("link", { name: "Knowledge" }).click();
     await page.getByRole("heading", { level: 1, name: "Knowledge" }).waitFor();
 
-    await page.getByRole("button", { name: "Ada Lovelace" }).click();
-    await page.getByRole("button", { name: "Sign out" }).click();
+    // Keyboard only: open the user menu, focus lands on Sign out, Enter signs out.
+    await page.getByRole("button", { name: "Ada Lovelace" }).focus();
+    await page.keyboard.press("Enter");
+    await page.getByRole("button", { name: "Sign out" }).waitFor();
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toContain("Sign out");
+    await page.keyboard.press("Enter");
     await page.waitForURL("**/login");
     await page.reload();
     await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
 
     await page.getByLabel("Email").fill(email);
     await page.getByLabel("Password").fill(password);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByLabel("Password").press("Enter");
     await page.waitForURL("**/chat");
     await expectSignedIn(page, "Ada Lovelace");
     await page.context().close();
@@ -115,6 +119,17 @@ describe("what the server sends the browser", () => {
     expect(csp).not.toContain("unsafe-inline");
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     expect(res.headers.get("referrer-policy")).toBe("strict-origin-when-cross-origin");
+  });
+
+  it("serves the bundled script with nosniff and a JavaScript type", async () => {
+    const html = await (await fetch(`${baseUrl}/`)).text();
+    const script = /<script type="module" crossorigin src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const res = await fetch(`${baseUrl}${script}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("javascript");
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    await res.body?.cancel();
   });
 
   it("answers unknown /api paths with a problem+json 404, never the SPA page", async () => {

@@ -1,5 +1,5 @@
 import { useNavigate } from "@solidjs/router";
-import { Show, createSignal, onCleanup, onMount } from "solid-js";
+import { Show, createEffect, createSignal, onCleanup, onMount } from "solid-js";
 import { useAuth } from "../stores/auth-context";
 import { Icon } from "./Icon";
 
@@ -11,6 +11,12 @@ export function UserMenu() {
   const [signingOut, setSigningOut] = createSignal(false);
   let container: HTMLDivElement | undefined;
   let trigger: HTMLButtonElement | undefined;
+  let signOutButton: HTMLButtonElement | undefined;
+
+  // Keyboard users land on the only action when the panel opens.
+  createEffect(() => {
+    if (open()) signOutButton?.focus();
+  });
 
   const label = () => auth.user()?.name || auth.user()?.email || "Account";
   const initial = () => label().trim().charAt(0).toUpperCase() || "?";
@@ -49,7 +55,6 @@ export function UserMenu() {
         ref={trigger}
         type="button"
         class="user-menu__trigger"
-        aria-haspopup="true"
         aria-expanded={open()}
         aria-controls="user-menu-panel"
         onClick={() => setOpen(!open())}
@@ -66,7 +71,7 @@ export function UserMenu() {
             <strong>{auth.user()?.name || "Signed in"}</strong>
             <span class="muted">{auth.user()?.email}</span>
           </div>
-          <button type="button" class="user-menu__item" onClick={() => void signOut()} disabled={signingOut()} autofocus>
+          <button ref={signOutButton} type="button" class="user-menu__item" onClick={() => void signOut()} disabled={signingOut()}>
             <Icon name="logout" />
             {signingOut() ? "Signing out…" : "Sign out"}
           </button>
