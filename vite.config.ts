@@ -4,6 +4,7 @@ import solid from "vite-plugin-solid";
 
 const root = fileURLToPath(new URL("./web", import.meta.url));
 const outDir = fileURLToPath(new URL("./dist/web", import.meta.url));
+const workerOrigin = `http://127.0.0.1:${process.env.PORT ?? 8787}`;
 
 /** The SPA lives in web/ and builds into dist/web, the assets directory wrangler.toml serves. */
 export default defineConfig({
@@ -17,9 +18,10 @@ export default defineConfig({
   server: {
     host: "127.0.0.1",
     port: 5173,
-    // In `npm run dev:web` the worker (npm start) answers the API; the socket route needs ws: too.
+    // In `npm run dev:web` the worker started by `npm start` (same PORT) answers the API;
+    // the realtime socket lives under /api too, hence ws.
     proxy: {
-      "/api": { target: "http://127.0.0.1:8787", changeOrigin: false, ws: true },
+      "/api": { target: workerOrigin, ws: true },
     },
   },
 });
