@@ -10,6 +10,7 @@ import type { AppBindings } from "./http/types";
 import { runScheduled } from "./ops/cron";
 import { eventsHistory, realtime } from "./realtime/routes";
 import { dispatchQueue } from "./ops/queues";
+import { sandbox } from "./sandbox";
 
 const app = new Hono<AppBindings>();
 
@@ -23,6 +24,8 @@ app.route("/api/auth", auth);
 app.route("/api/me", me);
 app.route("/api/integrations", integrations);
 app.route("/api/tools", tools);
+
+app.route("/sandbox", sandbox);
 
 app.all("/api/*", (c) => {
   throw new AppError(404, "not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`);

@@ -48,6 +48,8 @@ export const securityHeaders = secureHeaders({
   referrerPolicy: "strict-origin-when-cross-origin",
   xContentTypeOptions: "nosniff",
   crossOriginResourcePolicy: "same-origin",
+  // A route that sets its own policy keeps it: the sandbox consent page needs inline styles and a form-action.
+  overwrite: false,
 });
 
 /** CORS only for PUBLIC_URL; every other origin gets no CORS headers. */

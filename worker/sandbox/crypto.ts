@@ -1,0 +1,50 @@
+/** Small WebCrypto helpers of the sandbox (tokens, code hashes, PKCE, git object ids). */
+
+const encoder = new TextEncoder();
+
+function base64url(bytes: Uint8Array): string {
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function hex(bytes: ArrayBuffer): string {
+  return [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** 256 random bits behind a provider-looking prefix (`ya29.`, `xoxb-`, `gho_`). */
+export function randomToken(prefix: string): string {
+  return prefix + base64url(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+export function randomId(bytes = 16): string {
+  return hex(crypto.getRandomValues(new Uint8Array(bytes)).buffer as ArrayBuffer);
+}
+
+export async function sha256Hex(value: string): Promise<string> {
+  return hex(await crypto.subtle.digest("SHA-256", encoder.encode(value)));
+}
+
+export async function sha1Hex(value: string | Uint8Array): Promise<string> {
+  return hex(await crypto.subtle.digest("SHA-1", typeof value === "string" ? encoder.encode(value) : value));
+}
+
+/** RFC 7636 §4.2: BASE64URL(SHA256(ASCII(code_verifier))). */
+export async function s256Challenge(verifier: string): Promise<string> {
+  return base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(verifier))));
+}
+
+/** Compares secrets without an early exit, so response time does not reveal how much of a guess was right. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  const x = encoder.encode(a);
+  const y = encoder.encode(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}
+
+/** A stable positive integer for an id (GitHub user ids, Google subjects), below 2^48. */
+export async function stableNumber(value: string): Promise<number> {
+  const h = await sha256Hex(value);
+  return parseInt(h.slice(0, 12), 16);
+}
