@@ -1,4 +1,4 @@
-import type { EncryptionKey } from "../config";
+import { parseEncryptionKeys, type EncryptionKey } from "../config";
 import type { Database } from "../db/client";
 import { listSealedIntegrations, replaceTokenEnvelopes } from "../db/integrations";
 import { decryptToken, encryptToken, envelopeKeyId } from "./crypto";
@@ -43,4 +43,9 @@ export async function rotateTokenKeys(db: Database, keys: EncryptionKey[]): Prom
     }
     after = rows[rows.length - 1]!.id;
   }
+}
+
+/** Entry for `npm run keys:rotate`: the keys come from the same variable the worker reads. */
+export async function rotateTokenKeysInDatabase(db: Database, keysVariable: string): Promise<RotationReport> {
+  return rotateTokenKeys(db, parseEncryptionKeys(keysVariable));
 }
