@@ -104,8 +104,7 @@ export const githubGit = new Hono<SandboxApiBindings>()
         return githubValidation(c, "Tree", "sha", "missing_field");
       }
     }
-    const tree = [...entries.values()];
-    const sha = await createTree(db, accountId, repo.key, tree);
+    const { sha, tree } = await createTree(db, accountId, repo.key, [...entries.values()]);
     return c.json({ sha, url: `${apiBase(c)}/repos/${repo.key}/git/trees/${sha}`, tree, truncated: false }, 201);
   })
   .get("/trees/:sha", async (c) => {

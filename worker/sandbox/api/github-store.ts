@@ -80,11 +80,12 @@ export async function createBlob(db: Database, accountId: string, repo: string, 
   return sha;
 }
 
-export async function createTree(db: Database, accountId: string, repo: string, entries: TreeEntry[]): Promise<string> {
-  const tree = [...entries].sort((a, b) => a.path.localeCompare(b.path));
+export async function createTree(db: Database, accountId: string, repo: string, entries: TreeEntry[]): Promise<{ sha: string; tree: TreeEntry[] }> {
+  // Byte order, as git sorts tree entries (independent of the runtime's locale).
+  const tree = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const sha = await sha1Hex(`tree ${JSON.stringify(tree)}`);
   await insertRecord<TreeData>(db, accountId, TREE, objectKey(repo, sha), { tree }, repo);
-  return sha;
+  return { sha, tree };
 }
 
 export async function createCommit(db: Database, accountId: string, repo: string, commit: CommitData): Promise<string> {
@@ -132,7 +133,7 @@ export async function seedRepo(
     const bytes = new TextEncoder().encode(content);
     entries.push({ path, mode: "100644", type: "blob", sha: await createBlob(db, accountId, full, bytes), size: bytes.length });
   }
-  const tree = await createTree(db, accountId, full, entries);
+  const { sha: tree } = await createTree(db, accountId, full, entries);
   const commit = await createCommit(db, accountId, full, { message: "Initial commit", tree, parents: [], author });
   await setRef(db, accountId, full, `refs/heads/${repo.default_branch}`, commit);
   return full;
