@@ -26,6 +26,7 @@ export default defineConfig(async () => {
   const migrations = await readD1Migrations("./drizzle");
   return {
     test: {
+      reporters: ["default", "./test/summary-reporter.ts"],
       projects: [
         {
           test: {
