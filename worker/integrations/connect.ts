@@ -87,7 +87,8 @@ export async function completeCallback(env: Env, cfg: Config, provider: Provider
     const code = check.ok ? "invalid_state" : check.code;
     log("warn", "oauth_callback_rejected", { provider, code, userKnown: Boolean(row) });
     if (row) await recordIntegrationEvent(env, row.userId, provider, "error", await currentStatus(env, row.userId, provider), { code, stateProvider: row.provider });
-    const back = row && check.ok === false && check.code !== "state_provider_mismatch" ? row.returnTo : DEFAULT_RETURN_TO;
+    // A state spent on another provider's callback may not be the user's own round trip, so its returnTo is not trusted for it.
+    const back = row && code === "state_expired" ? row.returnTo : DEFAULT_RETURN_TO;
     return callbackRedirect(cfg.publicUrl, back, { error: code, provider });
   }
 

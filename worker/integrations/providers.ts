@@ -1,4 +1,5 @@
 import type { Config, ProviderEnv, ProviderGroup } from "../config";
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, sandboxUrls } from "../sandbox/catalog";
 
 /**
  * The one provider file: for each integration, who runs its OAuth server,
@@ -14,10 +15,6 @@ export type ProviderId = (typeof PROVIDER_IDS)[number];
 export function isProviderId(value: string): value is ProviderId {
   return (PROVIDER_IDS as readonly string[]).includes(value);
 }
-
-/** Constants the sandbox authorization server accepts (worker/sandbox). */
-export const SANDBOX_CLIENT_ID = "sandbox-client";
-export const SANDBOX_CLIENT_SECRET = "sandbox-secret";
 
 export interface AccountIdentity {
   id: string;
@@ -46,7 +43,6 @@ interface ProviderSpec {
   /** Extra authorize parameters (Google only issues a refresh token with offline access and consent). */
   authorizeParams: Record<string, string>;
   real: Endpoints;
-  sandbox: Omit<Endpoints, "apiUrl"> & { apiUrl: string };
   /** Request that returns the connected account, relative to apiUrl. */
   identityPath: string;
   readIdentity(body: Record<string, unknown>): AccountIdentity | undefined;
@@ -63,12 +59,6 @@ const google = {
     tokenUrl: "https://oauth2.googleapis.com/token",
     revokeUrl: "https://oauth2.googleapis.com/revoke",
     apiUrl: "https://www.googleapis.com",
-  },
-  sandbox: {
-    authorizeUrl: "/sandbox/google/oauth/authorize",
-    tokenUrl: "/sandbox/google/oauth/token",
-    revokeUrl: "/sandbox/google/oauth/revoke",
-    apiUrl: "/sandbox/google",
   },
   identityPath: "/oauth2/v3/userinfo",
   readIdentity(body: Record<string, unknown>) {
@@ -104,12 +94,6 @@ const PROVIDERS: Record<ProviderId, ProviderSpec> = {
       revokeUrl: "https://slack.com/api/auth.revoke",
       apiUrl: "https://slack.com/api",
     },
-    sandbox: {
-      authorizeUrl: "/sandbox/slack/oauth/authorize",
-      tokenUrl: "/sandbox/slack/oauth/token",
-      revokeUrl: "/sandbox/slack/oauth/revoke",
-      apiUrl: "/sandbox/slack/api",
-    },
     identityPath: "/auth.test",
     readIdentity(body) {
       if (body.ok === false) return undefined;
@@ -132,12 +116,6 @@ const PROVIDERS: Record<ProviderId, ProviderSpec> = {
       revokeUrl: "https://api.github.com",
       apiUrl: "https://api.github.com",
     },
-    sandbox: {
-      authorizeUrl: "/sandbox/github/oauth/authorize",
-      tokenUrl: "/sandbox/github/oauth/token",
-      revokeUrl: "/sandbox/github/oauth/revoke",
-      apiUrl: "/sandbox/github/api",
-    },
     identityPath: "/user",
     readIdentity(body) {
       const id = text(body.id);
@@ -148,7 +126,7 @@ const PROVIDERS: Record<ProviderId, ProviderSpec> = {
 };
 
 /** A provider as the running app uses it: endpoints and credentials resolved from config. */
-export interface ResolvedProvider extends Omit<ProviderSpec, "real" | "sandbox">, Endpoints {
+export interface ResolvedProvider extends Omit<ProviderSpec, "real">, Endpoints {
   revokeStyle: RevokeStyle;
   clientId: string | undefined;
   clientSecret: string | undefined;
@@ -162,17 +140,10 @@ export function providerSpec(id: ProviderId): ProviderSpec {
 }
 
 export function resolveProvider(cfg: Pick<Config, "providers" | "sandboxProviders" | "publicUrl">, id: ProviderId): ResolvedProvider {
-  const { real, sandbox: sandboxEndpoints, ...spec } = PROVIDERS[id];
+  const { real, ...spec } = PROVIDERS[id];
   const env: ProviderEnv = cfg.providers[spec.group];
   const useSandbox = cfg.sandboxProviders && !env.clientId;
-  const defaults: Endpoints = useSandbox
-    ? {
-        authorizeUrl: cfg.publicUrl + sandboxEndpoints.authorizeUrl,
-        tokenUrl: cfg.publicUrl + sandboxEndpoints.tokenUrl,
-        revokeUrl: cfg.publicUrl + sandboxEndpoints.revokeUrl,
-        apiUrl: cfg.publicUrl + sandboxEndpoints.apiUrl,
-      }
-    : real;
+  const defaults: Endpoints = useSandbox ? sandboxUrls(cfg.publicUrl)[spec.group] : real;
   const clientId = env.clientId ?? (useSandbox ? SANDBOX_CLIENT_ID : undefined);
   const clientSecret = env.clientSecret ?? (useSandbox ? SANDBOX_CLIENT_SECRET : undefined);
   const prefix = spec.group.toUpperCase();
