@@ -99,6 +99,15 @@ describe("GET /api/integrations/{provider}/callback", () => {
     expect(raw).not.toContain(refreshToken);
 
     expect(await eventTypes(token, "gmail")).toEqual(["connected", "oauth_started"]);
+    const everything = [
+      await (await api(token, "GET", "/api/integrations/gmail/events")).text(),
+      await (await api(token, "GET", "/api/integrations")).text(),
+      await (await api(token, "GET", "/api/events")).text(),
+      JSON.stringify(await env.DB.prepare("select * from integration_events where user_id = ?").bind(userId).all()),
+    ].join("\n");
+    expect(everything).toContain("person@example.test");
+    expect(everything).not.toContain(accessToken.split(".")[1]);
+    expect(everything).not.toContain(refreshToken);
   });
 
   it("a replayed state connects nothing the second time", async () => {

@@ -1,13 +1,13 @@
 import type { Config } from "../config";
 import type { Integration } from "../contract/integrations";
 import { database } from "../db/client";
-import { findIntegration, updateIntegration } from "../db/integrations";
+import { findIntegration, listIntegrationRows, updateIntegration } from "../db/integrations";
 import type { Env } from "../env";
 import { AppError } from "../errors";
 import { decryptToken } from "./crypto";
 import { recordIntegrationEvent } from "./events";
 import { revokeToken, toProviderError } from "./oauth-client";
-import { providerSpec, redirectUri, resolveProvider, type ProviderId } from "./providers";
+import { isProviderId, providerSpec, redirectUri, resolveProvider, type ProviderId } from "./providers";
 import { toIntegration } from "./view";
 
 /**
@@ -55,4 +55,12 @@ async function revokeAtProvider(cfg: Config, integrationId: string, provider: Pr
     const error = toProviderError(e);
     return { revoked: false, revokeError: error.code, description: error.description };
   }
+}
+
+/** Account deletion: revokes and forgets every connected integration of the user; one failure does not stop the others. */
+export async function disconnectAllIntegrations(env: Env, cfg: Config, userId: string): Promise<void> {
+  const rows = await listIntegrationRows(database(env), userId);
+  await Promise.allSettled(
+    rows.filter((r) => r.status !== "disconnected" && isProviderId(r.provider)).map((r) => disconnectIntegration(env, cfg, userId, r.provider as ProviderId)),
+  );
 }
