@@ -1,0 +1,107 @@
+import { For, Show } from "solid-js";
+import type { Integration } from "../../../../worker/contract/integrations";
+import { Spinner } from "../../components/Spinner";
+import type { IntegrationsStore } from "../../stores/integrations";
+import { EventHistory } from "./EventHistory";
+import { describeError, STATUS_LABEL } from "./messages";
+
+const INITIAL: Record<Integration["provider"], string> = { gmail: "M", calendar: "C", slack: "S", github: "GH" };
+
+const formatTime = (iso: string) => new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+/** One provider: who is connected, with which scopes, what went wrong last, and the buttons that fix it. */
+export function ProviderCard(props: { integration: Integration; store: IntegrationsStore }) {
+  const i = () => props.integration;
+  const busy = () => props.store.busy(i().provider);
+  const headingId = () => `integration-${i().provider}`;
+  const needsReconnect = () => i().status === "error" || i().status === "expired";
+
+  return (
+    <article class={`integration-card integration-card--${i().status}`} aria-labelledby={headingId()} data-provider={i().provider}>
+      <header class="integration-card__head">
+        <span class={`integration-card__logo integration-card__logo--${i().provider}`} aria-hidden="true">
+          {INITIAL[i().provider]}
+        </span>
+        <div class="integration-card__title">
+          <h2 id={headingId()}>{i().name}</h2>
+          <span class={`status-badge status-badge--${i().status}`} data-testid="status">
+            {STATUS_LABEL[i().status]}
+          </span>
+        </div>
+      </header>
+
+      <dl class="integration-card__facts">
+        <Show when={i().account}>
+          {(account) => (
+            <>
+              <dt>Account</dt>
+              <dd>{account().label}</dd>
+            </>
+          )}
+        </Show>
+        <Show when={i().connectedAt && i().status !== "disconnected"}>
+          <dt>Connected</dt>
+          <dd>
+            <time datetime={i().connectedAt!}>{formatTime(i().connectedAt!)}</time>
+          </dd>
+        </Show>
+        <Show when={i().scopes.length > 0 && i().status !== "disconnected"}>
+          <dt>Scopes</dt>
+          <dd>
+            <ul class="scope-list">
+              <For each={i().scopes}>{(s) => <li>{s.replace("https://www.googleapis.com/auth/", "")}</li>}</For>
+            </ul>
+          </dd>
+        </Show>
+      </dl>
+
+      <Show when={i().status !== "active" ? i().lastError : null}>
+        {(err) => (
+          <p class="integration-card__error" role="note">
+            {describeError(err().code, i().provider, err().message)}
+          </p>
+        )}
+      </Show>
+      <Show when={props.store.actionError(i().provider)}>
+        {(message) => (
+          <p class="integration-card__error" role="alert">
+            {message()}
+          </p>
+        )}
+      </Show>
+
+      <div class="integration-card__actions">
+        <Show when={i().status === "disconnected" || needsReconnect()}>
+          <button
+            class="button button--primary"
+            type="button"
+            disabled={busy() !== undefined}
+            onClick={() => void props.store.connect(i().provider)}
+            aria-label={`${needsReconnect() ? "Reconnect" : "Connect"} ${i().name}`}
+          >
+            <Show when={busy() === "connecting"}>
+              <Spinner />
+            </Show>
+            {needsReconnect() ? "Reconnect" : "Connect"}
+          </button>
+        </Show>
+        <Show when={i().status !== "disconnected"}>
+          <button
+            class="button"
+            type="button"
+            disabled={busy() !== undefined}
+            onClick={() => void props.store.disconnect(i().provider)}
+            aria-label={`Disconnect ${i().name}`}
+          >
+            <Show when={busy() === "disconnecting"}>
+              <Spinner />
+            </Show>
+            Disconnect
+          </button>
+        </Show>
+      </div>
+
+      <EventHistory provider={i().provider} store={props.store} />
+    </article>
+  );
+}
