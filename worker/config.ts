@@ -36,6 +36,8 @@ export interface Config {
   appEnv: "development" | "production";
   publicUrl: string;
   sandboxProviders: boolean;
+  /** Lifetime of sandbox access tokens (SANDBOX_ACCESS_TOKEN_TTL_SECONDS, 1–86400, default 300): short so refresh runs. */
+  sandboxAccessTokenTtlSeconds: number;
   allowJobPurge: boolean;
   jwtSecret: string | undefined;
   encryptionKeys: EncryptionKey[] | undefined;
@@ -146,6 +148,13 @@ export function readConfig(env: Env): Config {
   };
   const sandboxProviders = parsedFlag("SANDBOX_PROVIDERS");
   const allowJobPurge = parsedFlag("ALLOW_JOB_PURGE");
+  const ttlRaw = str(env, "SANDBOX_ACCESS_TOKEN_TTL_SECONDS");
+  let sandboxAccessTokenTtlSeconds = 300;
+  if (ttlRaw !== undefined) {
+    const n = Number(ttlRaw);
+    if (Number.isInteger(n) && n >= 1 && n <= 86_400) sandboxAccessTokenTtlSeconds = n;
+    else problems.push({ variable: "SANDBOX_ACCESS_TOKEN_TTL_SECONDS", message: "must be a whole number of seconds from 1 to 86400" });
+  }
   if (appEnv === "production" && sandboxProviders) {
     fatal = { variable: "SANDBOX_PROVIDERS", message: "sandbox providers are refused when APP_ENV=production" };
   }
@@ -172,6 +181,7 @@ export function readConfig(env: Env): Config {
     appEnv,
     publicUrl,
     sandboxProviders,
+    sandboxAccessTokenTtlSeconds,
     allowJobPurge,
     jwtSecret,
     encryptionKeys,

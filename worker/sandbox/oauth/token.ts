@@ -4,7 +4,6 @@ import { getToken, retireRefreshToken, revokeGrant, spendCode } from "../../db/s
 import type { AppBindings } from "../../http/types";
 import type { SandboxGroup } from "../catalog";
 import { sha256Hex } from "../crypto";
-import { accessTokenTtlSeconds } from "../types";
 import { authenticateClient, checkCodeExchange } from "./rules";
 import { issueTokens } from "./tokens";
 
@@ -41,7 +40,7 @@ export function tokenRoutes(group: SandboxGroup) {
       if (!client.ok) return oauthError(c, client.error, client.description, client.status);
       const db = database(c.env);
       const now = new Date();
-      const ttl = accessTokenTtlSeconds(c.env);
+      const ttl = c.get("config").sandboxAccessTokenTtlSeconds;
 
       if (p.grant_type === "authorization_code") {
         if (!p.code) return oauthError(c, "invalid_request", "code is required.");

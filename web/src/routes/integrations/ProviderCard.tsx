@@ -53,6 +53,10 @@ export function ProviderCard(props: { integration: Integration; store: Integrati
             </ul>
           </dd>
         </Show>
+        <Show when={i().tools.length > 0}>
+          <dt>Tools</dt>
+          <dd>{i().tools.join(", ")}</dd>
+        </Show>
       </dl>
 
       <Show when={i().status !== "active" ? i().lastError : null}>
