@@ -27,11 +27,12 @@ describe("POST /api/integrations/{provider}/auth", () => {
     expect(b.searchParams.get("code_challenge")).not.toBe(a.searchParams.get("code_challenge"));
   });
 
-  it("stores only the hash of the state", async () => {
+  it("stores only the hash of the state, for 10 minutes", async () => {
     const { token, userId } = await newUser();
     const state = (await startAuth(token, "github")).searchParams.get("state")!;
-    const raw = await env.DB.prepare("select state_hash from oauth_states where user_id = ?").bind(userId).all<{ state_hash: string }>();
+    const raw = await env.DB.prepare("select state_hash, created_at, expires_at from oauth_states where user_id = ?").bind(userId).all<{ state_hash: string; created_at: number; expires_at: number }>();
     expect(raw.results.map((r) => r.state_hash)).toEqual([await hashState(state)]);
+    expect(raw.results[0]!.expires_at - raw.results[0]!.created_at).toBe(10 * 60 * 1000);
   });
 
   it("PKCE is used for every provider, including GitHub and Slack", async () => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { readConfig } from "../../worker/config";
 import type { Env } from "../../worker/env";
+import { ArcticFetchError, OAuth2RequestError, UnexpectedErrorResponseBodyError, UnexpectedResponseError } from "arctic";
+import { toProviderError } from "../../worker/integrations/oauth-client";
 import { providersHealth, resolveProvider } from "../../worker/integrations/providers";
 import { callbackRedirect, checkState, missingScopes, safeReturnTo } from "../../worker/integrations/state";
 
@@ -90,5 +92,22 @@ describe("resolveProvider", () => {
     const cfg = cfgOf({ GOOGLE_TOKEN_URL: "not a url" });
     expect(cfg.problems).toContainEqual({ variable: "GOOGLE_TOKEN_URL", message: "must be an absolute http(s) URL" });
     expect(resolveProvider(cfg, "gmail").tokenUrl).not.toBe("not a url");
+  });
+});
+
+describe("toProviderError", () => {
+  it.each([
+    [new OAuth2RequestError("invalid_grant", "Bad Request", null, null), "invalid_grant", false],
+    [new ArcticFetchError(new TypeError("connection refused")), "provider_unreachable", true],
+    [new UnexpectedResponseError(502), "provider_unavailable", true],
+    [new UnexpectedResponseError(200), "provider_bad_response", false],
+    [new UnexpectedErrorResponseBodyError(400, { nope: true }), "provider_bad_response", false],
+  ])("%s → %s (transient %s)", (error, code, transient) => {
+    expect(toProviderError(error)).toMatchObject({ code, transient });
+  });
+
+  it("clips long provider descriptions", () => {
+    const long = "x".repeat(5000);
+    expect(toProviderError(new OAuth2RequestError("invalid_request", long, null, null)).description.length).toBeLessThanOrEqual(301);
   });
 });
