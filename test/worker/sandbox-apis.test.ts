@@ -209,7 +209,10 @@ describe("GitHub", () => {
     const moved = await gh(`${repo}/git/refs/heads/spec/1234abcd-docs`, t.access_token, "PATCH", { sha: commit.sha });
     expect(moved.status).toBe(200);
     expect((await json(moved)).object.sha).toBe(commit.sha);
-    const back = await gh(`${repo}/git/refs/heads/spec/1234abcd-docs`, t.access_token, "PATCH", { sha: main.object.sha });
+    // Octokit expands `{ref}` with the slashes percent-encoded.
+    const encoded = await json(await gh(`${repo}/git/ref/${encodeURIComponent("heads/spec/1234abcd-docs")}`, t.access_token));
+    expect(encoded).toMatchObject({ ref: "refs/heads/spec/1234abcd-docs", object: { sha: commit.sha } });
+    const back = await gh(`${repo}/git/refs/${encodeURIComponent("heads/spec/1234abcd-docs")}`, t.access_token, "PATCH", { sha: main.object.sha });
     expect(back.status).toBe(422);
     expect((await json(back)).message).toBe("Update is not a fast forward");
 
