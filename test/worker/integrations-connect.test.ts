@@ -6,7 +6,7 @@ import { consumeOAuthState, insertOAuthState } from "../../worker/db/integration
 import { decryptToken } from "../../worker/integrations/crypto";
 import { hashState } from "../../worker/integrations/state";
 import { ORIGIN, problemOf } from "./auth-helpers";
-import { api, authorizeAtProvider, callback, connect, eventTypes, newUser, scriptOAuth, startAuth, storedRow } from "./integrations-helpers";
+import { api, authorizeAtProvider, callback, connect, eventTypes, newUser, scriptOAuth, startAuth, storedRow, upstreamCount } from "./integrations-helpers";
 
 describe("POST /api/integrations/{provider}/auth", () => {
   it("returns an authorize URL with PKCE S256 and a fresh high-entropy state each time", async () => {
@@ -107,6 +107,11 @@ describe("GET /api/integrations/{provider}/callback", () => {
       JSON.stringify(await env.DB.prepare("select * from integration_events where user_id = ?").bind(userId).all()),
     ].join("\n");
     expect(everything).toContain("person@example.test");
+    const live = (await (await api(token, "GET", "/api/events")).json()) as { events: Array<Record<string, unknown>> };
+    expect(live.events.filter((e) => e.kind === "integration").map((e) => [e.provider, e.event, e.status])).toEqual([
+      ["gmail", "oauth_started", "disconnected"],
+      ["gmail", "connected", "active"],
+    ]);
     expect(everything).not.toContain(accessToken.split(".")[1]);
     expect(everything).not.toContain(refreshToken);
   });
@@ -130,6 +135,7 @@ describe("GET /api/integrations/{provider}/callback", () => {
     expect((await callback("gmail", { code })).searchParams.get("error")).toBe("invalid_state");
     expect((await callback("gmail", { code, state: "a", "state[]": "b" })).searchParams.get("error")).toBe("invalid_state");
     expect(await storedRow(userId, "gmail")).toBeUndefined();
+    expect(await upstreamCount(code)).toBe(0);
   });
 
   it("rejects a state issued for another provider, and records it for that user", async () => {
