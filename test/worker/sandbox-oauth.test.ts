@@ -1,4 +1,4 @@
-import { SELF } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import {
   api,
@@ -16,6 +16,8 @@ import {
   uniqueSandboxEmail,
   type TokenBody,
 } from "./sandbox-helpers";
+import { sha256Hex } from "../../worker/sandbox/crypto";
+import { purgeSandbox } from "../../worker/sandbox";
 
 /** The sandbox authorization server, clause by clause (RFC 6749, RFC 7636, RFC 7009). */
 
@@ -327,5 +329,27 @@ describe("mounting", () => {
     const res = await fetchWithEnv(`${ORIGIN}/sandbox/google/oauth/authorize`, { SANDBOX_PROVIDERS: "true", APP_ENV: "production" });
     expect(res.status).toBe(503);
     expect(((await res.json()) as { code: string }).code).toBe("config_invalid");
+  });
+});
+
+describe("housekeeping", () => {
+  it("the cron pass drops grants and tokens a day past expiry or revocation, and keeps live ones", async () => {
+    const live = await connect("google");
+    const revoked = await connect("google");
+    await SELF.fetch(`${ORIGIN}/sandbox/google/oauth/revoke`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ token: revoked.access_token }),
+    });
+    const later = new Date(Date.now() + 2 * 86_400_000);
+    await purgeSandbox(env, later);
+    const count = async (token: string) =>
+      (await env.DB.prepare("SELECT count(*) AS n FROM sandbox_tokens WHERE token_hash = ?").bind(await sha256Hex(token)).first<{ n: number }>())!.n;
+    // The refresh token never expires and was not revoked: it stays. Everything of the revoked grant is gone.
+    expect(await count(live.refresh_token)).toBe(1);
+    expect(await count(live.access_token)).toBe(0);
+    expect(await count(revoked.refresh_token)).toBe(0);
+    const refreshed = await tokenRequest("google", { grant_type: "refresh_token", refresh_token: live.refresh_token });
+    expect(refreshed.status).toBe(200);
   });
 });

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNull, sql } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { sandboxAccounts, sandboxAuthorizations, sandboxRecords, sandboxTokens } from "./schema";
 
@@ -192,4 +192,15 @@ export async function deleteRecord(db: Database, accountId: string, kind: string
   await db
     .delete(sandboxRecords)
     .where(and(eq(sandboxRecords.accountId, accountId), eq(sandboxRecords.kind, kind), eq(sandboxRecords.key, key)));
+}
+
+/**
+ * Drops sandbox rows that can no longer matter: authorization requests and
+ * codes a day past their expiry (a replayed code then reads as unknown,
+ * still `invalid_grant`), and tokens a day past expiry or revocation.
+ */
+export async function purgeStaleSandboxRows(db: Database, now: Date) {
+  const cutoff = new Date(now.getTime() - 86_400_000);
+  await db.delete(sandboxAuthorizations).where(lt(sandboxAuthorizations.expiresAt, cutoff));
+  await db.delete(sandboxTokens).where(or(lt(sandboxTokens.expiresAt, cutoff), lt(sandboxTokens.revokedAt, cutoff)));
 }

@@ -1,7 +1,12 @@
 import { Hono, type MiddlewareHandler } from "hono";
+import { getConfig } from "../config";
+import { database } from "../db/client";
+import { purgeStaleSandboxRows } from "../db/sandbox";
+import type { Env } from "../env";
 import { AppError } from "../errors";
 import { limitBody } from "../http/middleware";
 import type { AppBindings } from "../http/types";
+import { registerCronTask } from "../ops/cron";
 import { jsonBody } from "../http/validate";
 import { requireSandboxToken, scheduleSimulation, simulation } from "./api/auth";
 import { githubApi } from "./api/github";
@@ -52,3 +57,9 @@ sandbox.get("/github/web/*", (c) =>
 for (const group of SANDBOX_GROUPS) {
   sandbox.route(API_BASE[group], new Hono<SandboxApiBindings>().use("*", requireSandboxToken(group)).route("/", API[group]));
 }
+
+export async function purgeSandbox(env: Env, now: Date) {
+  if (getConfig(env).sandboxProviders) await purgeStaleSandboxRows(database(env), now);
+}
+
+registerCronTask("purge_sandbox_grants", purgeSandbox);
