@@ -5,7 +5,7 @@ import { database } from "../../worker/db/client";
 import { decryptToken, encryptToken, envelopeKeyId, TokenDecryptError } from "../../worker/integrations/crypto";
 import { getAccessToken } from "../../worker/integrations/refresh";
 import { rotateTokenKeys } from "../../worker/integrations/rotate";
-import { api, newUser, seedIntegration, storedRow } from "./integrations-helpers";
+import { api, eventTypes, newUser, seedIntegration, storedRow } from "./integrations-helpers";
 
 const KEY_K0 = "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=";
 const KEY_K1 = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
@@ -27,6 +27,8 @@ describe("tokens at rest in workerd", () => {
     await expect(getAccessToken(env, mallory.userId, "gmail")).rejects.toMatchObject({ status: 409, code: "token_unreadable" });
     const status = (await (await api(mallory.token, "GET", "/api/integrations/gmail/status")).json()) as { status: string; lastError: { code: string } };
     expect(status).toMatchObject({ status: "error", lastError: { code: "token_unreadable" } });
+    await expect(getAccessToken(env, mallory.userId, "gmail")).rejects.toMatchObject({ code: "token_unreadable" });
+    expect((await eventTypes(mallory.token, "gmail")).filter((t) => t === "error")).toHaveLength(1);
     expect(await getAccessToken(env, alice.userId, "gmail")).toBe("alice-access");
   });
 

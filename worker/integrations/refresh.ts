@@ -71,6 +71,8 @@ export async function refreshIntegrationToken(env: Env, userId: string, provider
   const row = await findIntegration(db, userId, provider);
   if (!row || row.status === "disconnected" || !row.accessTokenEnc) return fail("not_connected", `${providerSpec(provider).name} is not connected.`, "disconnected");
   if (row.status === "expired") return fail("integration_expired", `${providerSpec(provider).name} access has expired; reconnect it.`, "expired");
+  // Already recorded once; every later call would otherwise add the same error event again.
+  if (row.status === "error" && row.lastErrorCode === "token_unreadable") return fail("token_unreadable", row.lastErrorMessage ?? "The stored token cannot be decrypted.", "error");
 
   let current: string;
   try {
