@@ -147,10 +147,6 @@ export class UserHub extends DurableObject<Env> {
     else this.resume(ws, Number(frame.after));
   }
 
-  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    safeClose(ws, code === 1005 || code === 1006 ? 1000 : code, reason);
-  }
-
   override async webSocketError(_ws: WebSocket, error: unknown): Promise<void> {
     log("warn", "realtime_socket_error", { userId: this.log.userId, error: String(error) });
   }

@@ -1,0 +1,181 @@
+// `npm run bench`: publish → received latency over the real stack (wrangler
+// dev, worker, UserHub Durable Object, D1, WebSocket) on 1, 10 and 100
+// sockets of one user, next to the floor of a bare Durable Object round trip
+// measured in the same run. Prints a table and writes bench/results.json.
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import WebSocket from "ws";
+import { unstable_startWorker } from "wrangler";
+import { applyMigrations, buildWeb, findFreePort, generateSecrets, OFFLINE_ENV, PROJECT_ROOT } from "../scripts/lib/dev-server.mjs";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const EVENTS_PER_RUN = Number(process.env.BENCH_EVENTS ?? 1000);
+const SOCKET_COUNTS = [1, 10, 100];
+const FLOOR_SAMPLES = 1000;
+const WARMUP = 50;
+const TARGET_P95_MS = 20;
+const DELIVERY_TIMEOUT_MS = 10_000;
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function summarize(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const round = (v) => Math.round(v * 100) / 100;
+  return { samples: sorted.length, p50: round(percentile(sorted, 50)), p95: round(percentile(sorted, 95)), max: round(sorted.at(-1)) };
+}
+
+async function api(base, path, { token, body, method = "POST" } = {}) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { "content-type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+async function openSocket(base, token) {
+  const { ticket } = await api(base, "/api/realtime/ticket", { token });
+  const ws = new WebSocket(`${base.replace(/^http/, "ws")}/api/realtime?ticket=${encodeURIComponent(ticket)}`);
+  await new Promise((resolve, reject) => {
+    ws.once("open", resolve);
+    ws.once("error", reject);
+  });
+  return ws;
+}
+
+/** Publishes one event at a time and waits until every socket has it, so latency is never queueing. */
+async function publishRun(base, token, socketCount, events) {
+  const sockets = await Promise.all(Array.from({ length: socketCount }, () => openSocket(base, token)));
+  const pending = new Map();
+  for (const ws of sockets) {
+    ws.on("message", (data) => {
+      const at = performance.now();
+      const frame = JSON.parse(data.toString());
+      const waiting = pending.get(frame.message);
+      if (!waiting) return;
+      waiting.arrivals.push(at - waiting.sentAt);
+      if (waiting.arrivals.length === socketCount) waiting.done();
+    });
+  }
+  const perDelivery = [];
+  const lastSocket = [];
+  for (let i = 0; i < WARMUP + events; i++) {
+    const message = `bench-${socketCount}-${i}`;
+    const arrived = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`event ${message} not delivered to all ${socketCount} sockets in ${DELIVERY_TIMEOUT_MS} ms`)), DELIVERY_TIMEOUT_MS);
+      pending.set(message, { sentAt: 0, arrivals: [], done: () => (clearTimeout(timer), resolve()) });
+    });
+    pending.get(message).sentAt = performance.now();
+    const response = api(base, "/api/realtime/test-event", { token, body: { jobId: "bench", status: "bench", message } });
+    await Promise.all([arrived, response]);
+    const { arrivals } = pending.get(message);
+    pending.delete(message);
+    if (i < WARMUP) continue;
+    perDelivery.push(...arrivals);
+    lastSocket.push(Math.max(...arrivals));
+  }
+  await Promise.all(sockets.map((ws) => new Promise((resolve) => (ws.once("close", resolve), ws.close(1000)))));
+  return { sockets: socketCount, events, delivery: summarize(perDelivery), allSocketsReached: summarize(lastSocket) };
+}
+
+/** HTTP → worker → UserHub RPC ping → HTTP: the same path as a publish, minus the work. */
+async function hubFloor(base, token) {
+  const samples = [];
+  for (let i = 0; i < WARMUP + FLOOR_SAMPLES; i++) {
+    const started = performance.now();
+    await api(base, "/api/realtime/test-ping", { token });
+    if (i >= WARMUP) samples.push(performance.now() - started);
+  }
+  return summarize(samples);
+}
+
+/** A ping the hub's own handler answers (not the auto-response): client → Durable Object → client. */
+async function socketFloor(base, token) {
+  const ws = await openSocket(base, token);
+  const samples = [];
+  for (let i = 0; i < WARMUP + FLOOR_SAMPLES; i++) {
+    const started = performance.now();
+    await new Promise((resolve) => {
+      ws.once("message", resolve);
+      ws.send('{ "type": "ping" }');
+    });
+    if (i >= WARMUP) samples.push(performance.now() - started);
+  }
+  ws.close(1000);
+  return summarize(samples);
+}
+
+const progress = (step) => process.stderr.write(`bench: ${step}\n`);
+
+async function main() {
+  const loadBefore = loadavg()[0];
+  const persistTo = mkdtempSync(join(tmpdir(), "taskpilot-bench-"));
+  if (!existsSync(join(PROJECT_ROOT, "dist", "web", "index.html"))) await buildWeb({ quiet: true });
+  await applyMigrations({ persistTo, quiet: true });
+  progress("starting the worker");
+  Object.assign(process.env, OFFLINE_ENV);
+  const secrets = { ...generateSecrets(), LOG_LEVEL: "warn" };
+  // No file watching: other work in the tree must not restart the worker (and drop the sockets) mid-run.
+  const worker = await unstable_startWorker({
+    config: join(PROJECT_ROOT, "wrangler.toml"),
+    bindings: Object.fromEntries(Object.entries(secrets).map(([k, value]) => [k, { type: "plain_text", value }])),
+    dev: { persist: persistTo, watch: false, inspector: false, logLevel: "warn", server: { hostname: "127.0.0.1", port: await findFreePort() } },
+  });
+  const server = { url: (await worker.url).origin, stop: () => worker.dispose() };
+  try {
+    const email = `bench-${Date.now()}@example.test`;
+    const { accessToken } = await api(server.url, "/api/auth/register", { body: { email, password: "bench password 123" } });
+    progress("floors");
+    const floors = { httpHubRoundTrip: await hubFloor(server.url, accessToken), socketHubRoundTrip: await socketFloor(server.url, accessToken) };
+    const runs = [];
+    for (const count of SOCKET_COUNTS) {
+      progress(`${count} socket(s) × ${EVENTS_PER_RUN} events`);
+      runs.push(await publishRun(server.url, accessToken, count, EVENTS_PER_RUN));
+    }
+
+    const rows = [
+      ["measurement", "samples", "p50 ms", "p95 ms", "max ms"],
+      ["floor: HTTP → worker → hub ping", ...Object.values(floors.httpHubRoundTrip).map(String)],
+      ["floor: socket → hub handler → socket", ...Object.values(floors.socketHubRoundTrip).map(String)],
+      ...runs.flatMap((r) => [
+        [`publish → received, ${r.sockets} socket(s), each delivery`, ...Object.values(r.delivery).map(String)],
+        [`publish → received, ${r.sockets} socket(s), last socket`, ...Object.values(r.allSocketsReached).map(String)],
+      ]),
+    ];
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+    for (const r of rows) console.log(r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  "));
+    const hundred = runs.find((r) => r.sockets === 100);
+    const met = hundred.delivery.p95 <= TARGET_P95_MS;
+    console.log(`\ntarget: p95 ≤ ${TARGET_P95_MS} ms for 100 sockets → ${hundred.delivery.p95} ms (${met ? "met" : "NOT met"})`);
+
+    const results = {
+      measuredAt: new Date().toISOString(),
+      machine: { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: cpus().length, cpuModel: cpus()[0]?.model },
+      // Other work on the machine shows up in the tails; the 1-minute load average says how much there was.
+      loadAverage1m: { before: Math.round(loadBefore * 100) / 100, after: Math.round(loadavg()[0] * 100) / 100 },
+      method:
+        "wrangler dev --local; one user; events published one at a time through POST /api/realtime/test-event; " +
+        "latency = time from sending the POST to the frame arriving on a socket (ws client, same machine); " +
+        `${WARMUP} warm-up events per run are not counted`,
+      floors,
+      runs,
+      target: { socketCount: 100, p95Ms: TARGET_P95_MS, met },
+    };
+    writeFileSync(join(HERE, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`wrote ${join("bench", "results.json")}`);
+  } finally {
+    await server.stop();
+    rmSync(persistTo, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
