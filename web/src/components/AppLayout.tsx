@@ -1,5 +1,7 @@
 import { A, type RouteSectionProps } from "@solidjs/router";
-import { For } from "solid-js";
+import { For, onCleanup, onMount } from "solid-js";
+import { EventsContext, createEventsStore } from "../stores/events";
+import { ConnectionIndicator } from "./ConnectionIndicator";
 import { Icon, type IconName } from "./Icon";
 import { UserMenu } from "./UserMenu";
 
@@ -13,41 +15,48 @@ const NAV: { href: string; label: string; icon: IconName }[] = [
 ];
 
 export function AppLayout(props: RouteSectionProps) {
+  // The layout exists only while signed in, so the realtime connection lives exactly as long as the session.
+  const events = createEventsStore();
+  onMount(() => events.start());
+  onCleanup(() => events.stop());
   return (
-    <div class="shell">
-      <a class="skip-link" href="#main">
-        Skip to content
-      </a>
-      <aside class="sidebar">
-        <A href="/" class="brand" end>
-          <span class="brand__mark" aria-hidden="true">
-            T
-          </span>
-          <span>TaskPilot</span>
-        </A>
-        <nav aria-label="Main">
-          <ul class="nav">
-            <For each={NAV}>
-              {(item) => (
-                <li>
-                  <A href={item.href} class="nav__link" activeClass="nav__link--active">
-                    <Icon name={item.icon} />
-                    <span>{item.label}</span>
-                  </A>
-                </li>
-              )}
-            </For>
-          </ul>
-        </nav>
-      </aside>
-      <div class="shell__main">
-        <header class="topbar">
-          <UserMenu />
-        </header>
-        <main id="main" class="content" tabindex="-1">
-          {props.children}
-        </main>
+    <EventsContext.Provider value={events}>
+      <div class="shell">
+        <a class="skip-link" href="#main">
+          Skip to content
+        </a>
+        <aside class="sidebar">
+          <A href="/" class="brand" end>
+            <span class="brand__mark" aria-hidden="true">
+              T
+            </span>
+            <span>TaskPilot</span>
+          </A>
+          <nav aria-label="Main">
+            <ul class="nav">
+              <For each={NAV}>
+                {(item) => (
+                  <li>
+                    <A href={item.href} class="nav__link" activeClass="nav__link--active">
+                      <Icon name={item.icon} />
+                      <span>{item.label}</span>
+                    </A>
+                  </li>
+                )}
+              </For>
+            </ul>
+          </nav>
+        </aside>
+        <div class="shell__main">
+          <header class="topbar">
+            <ConnectionIndicator />
+            <UserMenu />
+          </header>
+          <main id="main" class="content" tabindex="-1">
+            {props.children}
+          </main>
+        </div>
       </div>
-    </div>
+    </EventsContext.Provider>
   );
 }

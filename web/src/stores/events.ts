@@ -1,0 +1,58 @@
+import { createContext, createSignal, useContext } from "solid-js";
+import type { ServerFrame } from "../../../worker/contract/events";
+import { api as defaultClient, type ApiClient } from "../lib/api";
+import { EventsConnection, type EventsConnectionOptions } from "../lib/events";
+
+/**
+ * The app's one realtime connection as signals: connection state for the
+ * indicator, the latest event for the activity line, and typed subscriptions
+ * (`on(kind, …)`, `onResync(…)`) for the stores that keep server state.
+ */
+export function createEventsStore(client: ApiClient = defaultClient, options?: EventsConnectionOptions) {
+  const connection = new EventsConnection(client, options);
+  const [state, setState] = createSignal(connection.state);
+  const [latest, setLatest] = createSignal<ServerFrame>();
+  connection.onStateChange(setState);
+  connection.onAny(setLatest);
+
+  return {
+    state,
+    latest,
+    lastEventId: () => connection.lastEventId,
+    start: () => connection.start(),
+    stop: () => connection.stop(),
+    on: connection.on.bind(connection),
+    onAny: connection.onAny.bind(connection),
+    onResync: connection.onResync.bind(connection),
+  };
+}
+
+export type EventsStore = ReturnType<typeof createEventsStore>;
+
+export const EventsContext = createContext<EventsStore>();
+
+export function useEvents(): EventsStore {
+  const store = useContext(EventsContext);
+  if (!store) throw new Error("useEvents() must be used inside <EventsContext.Provider> (the signed-in layout).");
+  return store;
+}
+
+/** One line a person can read for any event. */
+export function describeEvent(frame: ServerFrame): string {
+  switch (frame.kind) {
+    case "status":
+      return frame.message || `${frame.scope} ${frame.status}`;
+    case "step":
+      return `${frame.agent}: ${frame.message}`;
+    case "chat":
+      return `${frame.sender || frame.role}: ${frame.content.slice(0, 120)}`;
+    case "app":
+      return "A PRD is ready";
+    case "error":
+      return frame.message;
+    case "integration":
+      return `${frame.provider}: ${frame.event.replace(/_/g, " ")}`;
+    case "spec":
+      return `${frame.event.replace(/^spec\./, "").replace(/_/g, " ")}${frame.phase ? ` (${frame.phase})` : ""}`;
+  }
+}
