@@ -1,0 +1,94 @@
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { launchBrowser, uniqueEmail } from "./browser";
+
+const baseUrl = inject("baseUrl");
+const password = "correct horse battery";
+let browser: Browser;
+
+async function registerInBrowser(context: BrowserContext, email: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto("/register");
+  await page.getByLabel("Name").fill("Katherine Johnson");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.waitForURL("**/chat");
+  return page;
+}
+
+/** A separate sign-in from Node, the way a feature of the worker would publish for this user. */
+async function publisherFor(email: string) {
+  const res = await fetch(`${baseUrl}/api/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, password }),
+  });
+  const { accessToken } = (await res.json()) as { accessToken: string };
+  return async (message: string) => {
+    const published = await fetch(`${baseUrl}/api/realtime/test-event`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${accessToken}` },
+      body: JSON.stringify({ message }),
+    });
+    expect(published.status).toBe(201);
+  };
+}
+
+const live = (page: Page) => page.getByLabel("Realtime: Live").waitFor();
+const activity = (page: Page, text: string) => page.getByRole("status").filter({ hasText: text }).waitFor();
+
+describe("live events in the browser", () => {
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it("shows an event in two open tabs without a reload, and a tab catches up after a disconnect", async () => {
+    const email = uniqueEmail("realtime");
+    const context = await browser.newContext({ baseURL: baseUrl });
+    const first = await registerInBrowser(context, email);
+    await live(first);
+    const second = await context.newPage();
+    await second.goto("/chat");
+    await live(second);
+    for (const page of [first, second]) await page.evaluate(() => ((window as unknown as { loadedOnce: boolean }).loadedOnce = true));
+
+    const publish = await publisherFor(email);
+    await publish("Spec plan is ready");
+    await activity(first, "Spec plan is ready");
+    await activity(second, "Spec plan is ready");
+
+    // The browser loses the network: the tab says so, and misses what happens meanwhile.
+    await context.setOffline(true);
+    await first.getByLabel("Realtime: Offline").waitFor();
+    await publish("Phase explore completed while you were away");
+    await context.setOffline(false);
+    await live(first);
+    await activity(first, "Phase explore completed while you were away");
+    await activity(second, "Phase explore completed while you were away");
+
+    for (const page of [first, second]) {
+      expect(await page.evaluate(() => (window as unknown as { loadedOnce?: boolean }).loadedOnce)).toBe(true);
+    }
+    await context.close();
+  });
+
+  it("never shows another user's events", async () => {
+    const [emailA, emailB] = [uniqueEmail("realtime-a"), uniqueEmail("realtime-b")];
+    const contextA = await browser.newContext({ baseURL: baseUrl });
+    const contextB = await browser.newContext({ baseURL: baseUrl });
+    const pageA = await registerInBrowser(contextA, emailA);
+    const pageB = await registerInBrowser(contextB, emailB);
+    await Promise.all([live(pageA), live(pageB)]);
+    await (await publisherFor(emailA))("Only for A");
+    await (await publisherFor(emailB))("Only for B");
+    await activity(pageA, "Only for A");
+    await activity(pageB, "Only for B");
+    expect(await pageB.getByText("Only for A").count()).toBe(0);
+    expect(await pageA.getByText("Only for B").count()).toBe(0);
+    await Promise.all([contextA.close(), contextB.close()]);
+  });
+});
