@@ -53,10 +53,16 @@ describe("Integrations page with the sandbox providers", () => {
       "github",
     ]);
     await expect.poll(() => gmailCard(page).getByTestId("status").textContent()).toBe("Disconnected");
+    // A second tab of the same session, left alone: it must follow along through pushed events.
+    const other = await page.context().newPage();
+    await other.goto("/integrations");
+    await gmailCard(other).waitFor();
+    await expect.poll(() => gmailCard(other).getByTestId("status").textContent()).toBe("Disconnected");
 
     const sandboxEmail = uniqueEmail("sandbox");
     await decideOnConsent(page, "Allow", sandboxEmail);
     await expect.poll(() => gmailCard(page).getByTestId("status").textContent()).toBe("Connected");
+    await expect.poll(() => gmailCard(other).getByTestId("status").textContent()).toBe("Connected");
     expect(await page.getByTestId("integration-toast").textContent()).toContain("Gmail is connected.");
     // The query string that carried the result is gone, so a reload does not announce it again.
     expect(new URL(page.url()).search).toBe("");
@@ -68,6 +74,7 @@ describe("Integrations page with the sandbox providers", () => {
 
     await gmailCard(page).getByRole("button", { name: "Disconnect Gmail" }).click();
     await expect.poll(() => gmailCard(page).getByTestId("status").textContent()).toBe("Disconnected");
+    await expect.poll(() => gmailCard(other).getByTestId("status").textContent()).toBe("Disconnected");
     await expect.poll(() => gmailCard(page).locator(".event-history__type").first().textContent()).toBe("disconnected");
     await gmailCard(page).getByRole("button", { name: "Connect Gmail" }).waitFor();
     await page.context().close();

@@ -2,6 +2,7 @@ import { useSearchParams } from "@solidjs/router";
 import { createSignal, For, onCleanup, onMount, Show } from "solid-js";
 import { PageHeader } from "../components/EmptyState";
 import { Spinner } from "../components/Spinner";
+import { useEvents } from "../stores/events";
 import { createIntegrationsStore } from "../stores/integrations";
 import { describeError, providerName } from "./integrations/messages";
 import { ProviderCard } from "./integrations/ProviderCard";
@@ -10,6 +11,7 @@ import "./integrations/integrations.css";
 
 export function IntegrationsPage() {
   const store = createIntegrationsStore();
+  const events = useEvents();
   const [params, setParams] = useSearchParams<{ connected?: string; error?: string; provider?: string }>();
   const [notice, setNotice] = createSignal<ReturnNotice | null>(null);
 
@@ -21,10 +23,14 @@ export function IntegrationsPage() {
       setParams({ connected: undefined, error: undefined, provider: undefined }, { replace: true });
     }
     void store.load();
-    // Another tab (or the cron) may have changed things while this one was in the background.
-    const onFocus = () => void store.load();
-    window.addEventListener("focus", onFocus);
-    onCleanup(() => window.removeEventListener("focus", onFocus));
+    // Any tab, the cron or a provider 401 changes an integration: its event updates the card here.
+    const offEvent = events.on("integration", (frame) => store.applyEvent(frame));
+    // After a gap in the stream (or the window coming back) events may have been missed: refetch everything.
+    const offResync = events.onResync(() => void store.load());
+    onCleanup(() => {
+      offEvent();
+      offResync();
+    });
   });
 
   return (
