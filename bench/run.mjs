@@ -1,14 +1,15 @@
-// `npm run bench`: publish → received latency over the real stack (wrangler
-// dev, worker, UserHub Durable Object, D1, WebSocket) on 1, 10 and 100
-// sockets of one user, next to the floor of a bare Durable Object round trip
+// `npm run bench`: publish → received latency over the real stack (the
+// worker bundle as `wrangler deploy` builds it, run by Miniflare/workerd:
+// UserHub Durable Object, D1, WebSocket) on 1, 10 and 100 sockets of one user, next to the floor of a bare Durable Object round trip
 // measured in the same run. Prints a table and writes bench/results.json.
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
-import { unstable_startWorker } from "wrangler";
-import { applyMigrations, buildWeb, findFreePort, generateSecrets, OFFLINE_ENV, PROJECT_ROOT } from "../scripts/lib/dev-server.mjs";
+import { Miniflare } from "miniflare";
+import { generateSecrets, OFFLINE_ENV, PROJECT_ROOT } from "../scripts/lib/dev-server.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const EVENTS_PER_RUN = Number(process.env.BENCH_EVENTS ?? 1000);
@@ -111,23 +112,56 @@ async function socketFloor(base, token) {
   return summarize(samples);
 }
 
+/**
+ * The worker exactly as deployed (`wrangler deploy --dry-run` bundle) in
+ * Miniflare, with in-memory D1 and Durable Objects. Unlike `wrangler dev`
+ * there is no proxy worker relaying every WebSocket frame and no file
+ * watcher to restart the worker mid-run, so what is measured is our code
+ * and workerd.
+ */
+async function startBundledWorker() {
+  progress("bundling the worker");
+  const out = mkdtempSync(join(tmpdir(), "taskpilot-bench-"));
+  execFileSync(process.execPath, [join(PROJECT_ROOT, "node_modules", "wrangler", "bin", "wrangler.js"), "deploy", "--dry-run", "--outdir", out], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...OFFLINE_ENV },
+    stdio: "pipe",
+  });
+  progress("starting the worker");
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port: 0,
+    modules: true,
+    modulesRoot: out,
+    scriptPath: join(out, "index.js"),
+    compatibilityDate: "2026-04-20",
+    compatibilityFlags: ["nodejs_compat"],
+    bindings: { APP_ENV: "development", SANDBOX_PROVIDERS: "true", LOG_LEVEL: "warn", ...generateSecrets() },
+    d1Databases: { DB: "taskpilot-bench" },
+    durableObjects: { USER_HUB: { className: "UserHub", useSQLite: true }, AGENT_SESSION: { className: "AgentSession", useSQLite: true } },
+    queueProducers: { KB_INDEX: "taskpilot-kb-index", SPEC_EXEC: "taskpilot-spec-exec", PR_CREATE: "taskpilot-pr-create", WEBHOOKS: "taskpilot-webhooks" },
+  });
+  const url = await mf.ready;
+  const db = await mf.getD1Database("DB");
+  const migrations = join(PROJECT_ROOT, "drizzle");
+  for (const file of readdirSync(migrations).filter((f) => f.endsWith(".sql")).sort()) {
+    const statements = readFileSync(join(migrations, file), "utf8").split("--> statement-breakpoint").map((x) => x.trim()).filter(Boolean);
+    await db.batch(statements.map((x) => db.prepare(x)));
+  }
+  return {
+    url: url.origin,
+    stop: async () => {
+      await mf.dispose();
+      rmSync(out, { recursive: true, force: true });
+    },
+  };
+}
+
 const progress = (step) => process.stderr.write(`bench: ${step}\n`);
 
 async function main() {
   const loadBefore = loadavg()[0];
-  const persistTo = mkdtempSync(join(tmpdir(), "taskpilot-bench-"));
-  if (!existsSync(join(PROJECT_ROOT, "dist", "web", "index.html"))) await buildWeb({ quiet: true });
-  await applyMigrations({ persistTo, quiet: true });
-  progress("starting the worker");
-  Object.assign(process.env, OFFLINE_ENV);
-  const secrets = { ...generateSecrets(), LOG_LEVEL: "warn" };
-  // No file watching: other work in the tree must not restart the worker (and drop the sockets) mid-run.
-  const worker = await unstable_startWorker({
-    config: join(PROJECT_ROOT, "wrangler.toml"),
-    bindings: Object.fromEntries(Object.entries(secrets).map(([k, value]) => [k, { type: "plain_text", value }])),
-    dev: { persist: persistTo, watch: false, inspector: false, logLevel: "warn", server: { hostname: "127.0.0.1", port: await findFreePort() } },
-  });
-  const server = { url: (await worker.url).origin, stop: () => worker.dispose() };
+  const server = await startBundledWorker();
   try {
     const email = `bench-${Date.now()}@example.test`;
     const { accessToken } = await api(server.url, "/api/auth/register", { body: { email, password: "bench password 123" } });
@@ -160,7 +194,7 @@ async function main() {
       // Other work on the machine shows up in the tails; the 1-minute load average says how much there was.
       loadAverage1m: { before: Math.round(loadBefore * 100) / 100, after: Math.round(loadavg()[0] * 100) / 100 },
       method:
-        "wrangler dev --local; one user; events published one at a time through POST /api/realtime/test-event; " +
+        "wrangler deploy --dry-run bundle in Miniflare (workerd), in-memory D1 and Durable Objects; one user; events published one at a time through POST /api/realtime/test-event; " +
         "latency = time from sending the POST to the frame arriving on a socket (ws client, same machine); " +
         `${WARMUP} warm-up events per run are not counted`,
       floors,
@@ -171,7 +205,6 @@ async function main() {
     console.log(`wrote ${join("bench", "results.json")}`);
   } finally {
     await server.stop();
-    rmSync(persistTo, { recursive: true, force: true });
   }
 }
 

@@ -28,6 +28,16 @@ describe("UserHub", () => {
     for (const s of [s1, s2]) s.close();
   });
 
+  it("continues numbering from D1 history if its own storage is lost, so ids never repeat", async () => {
+    const a = await createUser();
+    for (let i = 0; i < 3; i++) await publish(env, a.id, statusEvent(`before loss ${i}`));
+    const frame = await runInDurableObject(userHub(env, a.id), async (_old, state) => {
+      await state.storage.deleteAll();
+      return new UserHub(state, env).publish(a.id, statusEvent("after loss"));
+    });
+    expect(frame.id).toBe("4");
+  });
+
   it("refuses to serve a second user (a routing bug must not share sockets)", async () => {
     const [a, b] = [await createUser(), await createUser()];
     await publish(env, a.id, statusEvent("mine"));

@@ -204,7 +204,14 @@ export class UserHub extends DurableObject<Env> {
   /** If this hub's storage starts empty while D1 already has events (storage lost), ids must not restart at 1. */
   private continueNumberingFromHistory(userId: string): Promise<void> {
     if (this.log.lastSeq > 0) return Promise.resolve();
-    this.historyChecked ??= latestEventSeq(database(this.env), userId).then((seq) => this.log.startAfter(seq));
+    this.historyChecked ??= latestEventSeq(database(this.env), userId).then(
+      (seq) => this.log.startAfter(seq),
+      (error: unknown) => {
+        // Not cached: the next publish asks D1 again instead of failing forever.
+        this.historyChecked = undefined;
+        throw error;
+      },
+    );
     return this.historyChecked;
   }
 
