@@ -1,15 +1,50 @@
 import { Hono } from "hono";
+import { DeleteAccountBody } from "../contract/auth";
 import { findUserById } from "../db/accounts";
 import { database } from "../db/client";
 import { AppError } from "../errors";
 import type { AppBindings } from "../http/types";
+import { jsonBody } from "../http/validate";
+import { ACCOUNT_DELETE_PER_USER, deleteAccount } from "./account-deletion";
+import { buildAccountExport } from "./account-export";
 import { requireUser } from "./middleware";
-import { publicUser } from "./session";
+import { verifyPassword } from "./password";
+import { enforceRateLimits } from "./rate-limit";
+import { clearRefreshCookie, publicUser } from "./session";
+
+/** A valid token for a deleted account: answer like a bad token so the client signs out. */
+const accountGone = () => new AppError(401, "invalid_token", "The access token is not valid.");
 
 /** `/api/me`: the signed-in user's own account. */
-export const me = new Hono<AppBindings>().use("*", requireUser).get("/", async (c) => {
-  const user = await findUserById(database(c.env), c.get("userId"));
-  // A valid token for a deleted account: answer like a bad token so the client signs out.
-  if (!user) throw new AppError(401, "invalid_token", "The access token is not valid.");
-  return c.json({ user: publicUser(user) });
-});
+export const me = new Hono<AppBindings>()
+  .use("*", requireUser)
+  .get("/", async (c) => {
+    const user = await findUserById(database(c.env), c.get("userId"));
+    if (!user) throw accountGone();
+    return c.json({ user: publicUser(user) });
+  })
+
+  .get("/export", async (c) => {
+    const data = await buildAccountExport(database(c.env), c.get("userId"));
+    if (!data) throw accountGone();
+    return c.body(JSON.stringify(data, null, 2), 200, {
+      "content-type": "application/json; charset=utf-8",
+      "content-disposition": `attachment; filename="taskpilot-export-${data.exportedAt.slice(0, 10)}.json"`,
+      "cache-control": "no-store",
+    });
+  })
+
+  .delete("/", jsonBody(DeleteAccountBody), async (c) => {
+    const userId = c.get("userId");
+    const db = database(c.env);
+    await enforceRateLimits(db, [[ACCOUNT_DELETE_PER_USER, userId]]);
+    const user = await findUserById(db, userId);
+    if (!user) throw accountGone();
+    const stored = { hash: user.passwordHash, salt: user.passwordSalt, iterations: user.passwordIterations };
+    if (!(await verifyPassword(c.req.valid("json").password, stored))) {
+      throw new AppError(401, "invalid_credentials", "The password is not right, so the account was not deleted.");
+    }
+    await deleteAccount(c.env, c.get("config"), userId, c.get("requestId"));
+    clearRefreshCookie(c);
+    return c.body(null, 204);
+  });

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { serverFrame } from "./events";
+import { Integration, IntegrationEvent } from "./integrations";
 
 /** Shared by the worker (validation) and the web app (types, form checks). */
 export const PASSWORD_MIN = 8;
@@ -54,6 +56,39 @@ export const AuthSession = z.object({
 
 export const MeResponse = z.object({ user: PublicUser });
 
+/** `DELETE /api/me`: the password again, so that a stolen access token alone cannot delete the account. */
+export const DeleteAccountBody = z.object({
+  password: z.string().min(1, "is required").max(PASSWORD_MAX, `at most ${PASSWORD_MAX} characters`),
+});
+
+/** One login (refresh family) as the export shows it: when, until when, how it ended; never a token or its hash. */
+export const ExportedLogin = z.object({
+  id: z.string(),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  revokedAt: z.string().nullable(),
+  revokedReason: z.string().nullable(),
+});
+
+/** An integration as the export shows it: the public shape plus row times; the token envelopes never leave the row. */
+export const ExportedIntegration = Integration.omit({ tools: true }).extend({
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+/** `GET /api/me/export`: everything the account holds, served as a JSON attachment. */
+export const AccountExport = z.object({
+  format: z.literal("taskpilot-account-export/1"),
+  exportedAt: z.string(),
+  user: PublicUser.extend({ updatedAt: z.string() }),
+  logins: z.array(ExportedLogin),
+  integrations: z.array(ExportedIntegration),
+  /** Oldest first. */
+  integrationEvents: z.array(IntegrationEvent),
+  /** The realtime history (every published frame still in D1), oldest first. */
+  events: z.array(serverFrame),
+});
+
 export type RegisterBody = z.infer<typeof RegisterBody>;
 export type LoginBody = z.infer<typeof LoginBody>;
 export type RefreshBody = z.infer<typeof RefreshBody>;
@@ -61,3 +96,7 @@ export type LogoutBody = z.infer<typeof LogoutBody>;
 export type PublicUser = z.infer<typeof PublicUser>;
 export type AuthSession = z.infer<typeof AuthSession>;
 export type MeResponse = z.infer<typeof MeResponse>;
+export type DeleteAccountBody = z.infer<typeof DeleteAccountBody>;
+export type ExportedLogin = z.infer<typeof ExportedLogin>;
+export type ExportedIntegration = z.infer<typeof ExportedIntegration>;
+export type AccountExport = z.output<typeof AccountExport>;

@@ -1,0 +1,41 @@
+import type { Config } from "../config";
+import { listDisconnectsSince, deleteUser } from "../db/account-data";
+import { database } from "../db/client";
+import type { Env } from "../env";
+import { log } from "../http/log";
+import { disconnectAllIntegrations } from "../integrations/disconnect";
+import { purgeUserHub } from "../realtime/publish";
+import type { RateLimit } from "./rate-limit";
+
+/**
+ * Password confirmations per account: whoever holds a stolen access token
+ * could otherwise use this route to guess the password at full speed.
+ */
+export const ACCOUNT_DELETE_PER_USER: RateLimit = { name: "account_delete:user", limit: 5, windowMs: 15 * 60 * 1000 };
+
+/**
+ * Removes an account whose password was just confirmed. The order matters:
+ * provider grants are revoked first, while the sealed tokens still exist to
+ * revoke with (a failed revoke is logged, not a reason to keep the account);
+ * then the hub closes the user's sockets and forgets its log, so no tab keeps
+ * a live view of a deleted account; the user row goes last, and its cascade
+ * takes every other row of the user with it.
+ */
+export async function deleteAccount(env: Env, cfg: Config, userId: string, requestId: string | undefined): Promise<void> {
+  const db = database(env);
+  const started = new Date();
+  await disconnectAllIntegrations(env, cfg, userId);
+  await logFailedRevocations(env, userId, started, requestId);
+  await purgeUserHub(env, userId);
+  await deleteUser(db, userId);
+  log("info", "account_deleted", { requestId, userId });
+}
+
+/** The integration events that record a failed revoke die with the account; the log keeps the provider and the reason. */
+async function logFailedRevocations(env: Env, userId: string, since: Date, requestId: string | undefined): Promise<void> {
+  for (const row of await listDisconnectsSince(database(env), userId, since)) {
+    const detail = JSON.parse(row.detail) as { revoked?: boolean; revokeError?: string };
+    if (detail.revoked === true) continue;
+    log("warn", "account_deletion_revoke_failed", { requestId, userId, provider: row.provider, revokeError: detail.revokeError ?? "unknown" });
+  }
+}

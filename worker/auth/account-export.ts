@@ -1,0 +1,66 @@
+import type { AccountExport, ExportedIntegration, ExportedLogin } from "../contract/auth";
+import type { ServerFrame } from "../contract/events";
+import { findUserById } from "../db/accounts";
+import { listUserIntegrationEvents, listUserLogins, type RefreshFamilyRow } from "../db/account-data";
+import type { Database } from "../db/client";
+import { listEvents } from "../db/events";
+import { listIntegrationRows, type IntegrationRow } from "../db/integrations";
+import { isProviderId, type ProviderId } from "../integrations/providers";
+import { toIntegration, toIntegrationEvent } from "../integrations/view";
+import { publicUser } from "./session";
+
+const EVENTS_PAGE = 500;
+
+/**
+ * Everything the account holds, built only from the public shapes
+ * (`publicUser`, `toIntegration`, `toIntegrationEvent`), which never carry a
+ * password hash, a token, a token hash or a sealed envelope. `undefined`
+ * when the user no longer exists.
+ */
+export async function buildAccountExport(db: Database, userId: string, now = new Date()): Promise<AccountExport | undefined> {
+  const user = await findUserById(db, userId);
+  if (!user) return undefined;
+  const [logins, integrationRows, integrationEventRows, events] = await Promise.all([
+    listUserLogins(db, userId),
+    listIntegrationRows(db, userId),
+    listUserIntegrationEvents(db, userId),
+    allEvents(db, userId),
+  ]);
+  return {
+    format: "taskpilot-account-export/1",
+    exportedAt: now.toISOString(),
+    user: { ...publicUser(user), updatedAt: user.updatedAt.toISOString() },
+    logins: logins.map(toExportedLogin),
+    integrations: integrationRows.flatMap((r) => (isProviderId(r.provider) ? [toExportedIntegration(r.provider, r)] : [])),
+    integrationEvents: integrationEventRows.filter((r) => isProviderId(r.provider)).map(toIntegrationEvent),
+    events,
+  };
+}
+
+function toExportedLogin(row: RefreshFamilyRow): ExportedLogin {
+  return {
+    id: row.id,
+    createdAt: row.createdAt.toISOString(),
+    expiresAt: row.expiresAt.toISOString(),
+    revokedAt: row.revokedAt?.toISOString() ?? null,
+    revokedReason: row.revokedReason,
+  };
+}
+
+function toExportedIntegration(provider: ProviderId, row: IntegrationRow): ExportedIntegration {
+  const { tools: _tools, ...integration } = toIntegration(provider, row);
+  return { ...integration, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() };
+}
+
+/** Paged, so a long history never rides in one D1 result. */
+async function allEvents(db: Database, userId: string): Promise<ServerFrame[]> {
+  const frames: ServerFrame[] = [];
+  let after = 0;
+  for (;;) {
+    const page = await listEvents(db, userId, after, EVENTS_PAGE);
+    frames.push(...page);
+    // Ends at the first empty page, not the first short one: listEvents drops frames that no longer parse.
+    if (page.length === 0) return frames;
+    after = Number(page[page.length - 1]!.id);
+  }
+}
