@@ -112,7 +112,7 @@ export function createApiClient(options: ApiClientOptions = {}) {
   async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     const tokenUsed = opts.anonymous ? null : accessToken;
     let res = await send(method, path, opts, tokenUsed);
-    if (res.status === 401 && !opts.anonymous) {
+    if (res.status === 401 && !opts.anonymous && !(await rejectsPassword(res))) {
       // A request that raced a refresh already finished by someone else just
       // retries with the new token instead of rotating again.
       const fresh = accessToken !== null && accessToken !== tokenUsed ? accessToken : (await refreshSession())?.accessToken;
@@ -162,6 +162,20 @@ export function createApiClient(options: ApiClientOptions = {}) {
       }
     },
   };
+}
+
+/**
+ * A 401 about a password the request carried (deleting the account asks for
+ * it again), not about the access token: a refresh would not change the
+ * answer, and would resend the password for one more guess.
+ */
+async function rejectsPassword(res: Response): Promise<boolean> {
+  if (!(res.headers.get("content-type") ?? "").includes("json")) return false;
+  try {
+    return ((await res.clone().json()) as ProblemBody).code === "invalid_credentials";
+  } catch {
+    return false;
+  }
 }
 
 async function parseResponse<T>(res: Response): Promise<T> {
