@@ -10,6 +10,7 @@ import { LoginPage } from "./routes/LoginPage";
 import { NotFoundPage } from "./routes/NotFoundPage";
 import { ProjectsPage } from "./routes/ProjectsPage";
 import { RegisterPage } from "./routes/RegisterPage";
+import { SettingsPage } from "./routes/SettingsPage";
 import { TemplatesPage } from "./routes/TemplatesPage";
 import { createAuthStore } from "./stores/auth";
 import { AuthContext } from "./stores/auth-context";
@@ -36,6 +37,7 @@ export function App() {
           <Route path="/templates" component={TemplatesPage} />
           <Route path="/projects" component={ProjectsPage} />
           <Route path="/apps" component={AppsPage} />
+          <Route path="/settings" component={SettingsPage} />
           <Route path="*" component={NotFoundPage} />
         </Route>
       </Route>

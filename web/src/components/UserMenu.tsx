@@ -1,4 +1,4 @@
-import { useNavigate } from "@solidjs/router";
+import { A, useNavigate } from "@solidjs/router";
 import { Show, createEffect, createSignal, onCleanup, onMount } from "solid-js";
 import { useAuth } from "../stores/auth-context";
 import { Icon } from "./Icon";
@@ -13,7 +13,7 @@ export function UserMenu() {
   let trigger: HTMLButtonElement | undefined;
   let signOutButton: HTMLButtonElement | undefined;
 
-  // Keyboard users land on the only action when the panel opens.
+  // Keyboard users land on Sign out, the action the menu is mostly opened for; Shift+Tab reaches Settings.
   createEffect(() => {
     if (open()) signOutButton?.focus();
   });
@@ -71,6 +71,10 @@ export function UserMenu() {
             <strong>{auth.user()?.name || "Signed in"}</strong>
             <span class="muted">{auth.user()?.email}</span>
           </div>
+          <A href="/settings" class="user-menu__item" onClick={() => setOpen(false)}>
+            <Icon name="settings" />
+            Settings
+          </A>
           <button ref={signOutButton} type="button" class="user-menu__item" onClick={() => void signOut()} disabled={signingOut()}>
             <Icon name="logout" />
             {signingOut() ? "Signing out…" : "Sign out"}

@@ -1,8 +1,10 @@
-import { createSignal } from "solid-js";
+import { useSearchParams } from "@solidjs/router";
+import { Show, createSignal } from "solid-js";
 import { AuthCard } from "../components/AuthCard";
 import { Field } from "../components/Field";
 import { Spinner } from "../components/Spinner";
 import { useSubmit } from "../components/useForm";
+import { ACCOUNT_DELETED_NOTICE } from "../stores/account";
 import { useAuth } from "../stores/auth-context";
 
 export function LoginPage() {
@@ -10,6 +12,7 @@ export function LoginPage() {
   const [email, setEmail] = createSignal("");
   const [password, setPassword] = createSignal("");
   const submit = useSubmit();
+  const [params] = useSearchParams<{ notice?: string }>();
 
   const onSubmit = (e: SubmitEvent) => {
     e.preventDefault();
@@ -26,6 +29,11 @@ export function LoginPage() {
       error={submit.formError()}
       footer={{ text: "New to TaskPilot?", linkText: "Create an account", href: "/register" }}
     >
+      <Show when={params.notice === ACCOUNT_DELETED_NOTICE}>
+        <p class="notice" role="status">
+          Your account and all of its data were deleted.
+        </p>
+      </Show>
       <form class="form" onSubmit={onSubmit} aria-busy={submit.busy()}>
         <Field label="Email" name="email" type="email" autocomplete="email" required value={email()} onInput={setEmail} error={submit.fieldError("email")} />
         <Field
