@@ -55,10 +55,16 @@ async function ticket() {
   }
 }
 
+// Ids already printed: a replay can interleave with live frames, so "newest id" alone cannot tell what is new.
+const printed = new Set();
+
 function print(frame) {
   if (frame.id !== undefined) {
-    if (lastId !== undefined && Number(frame.id) <= Number(lastId)) return;
-    lastId = frame.id;
+    const id = Number(frame.id);
+    if (printed.has(id)) return;
+    printed.add(id);
+    if (printed.size > 5000) printed.delete(printed.values().next().value);
+    if (lastId === undefined || id > Number(lastId)) lastId = frame.id;
   }
   console.log(JSON.stringify(frame));
 }
