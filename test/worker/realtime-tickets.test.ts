@@ -25,6 +25,14 @@ describe("WebSocket tickets", () => {
     expect(JSON.stringify(rows)).not.toContain(body.ticket);
   });
 
+  it("answers 401, not 500, to a still-valid token of a deleted account", async () => {
+    const a = await createUser();
+    await database(env).delete(schema.users).where(eq(schema.users.id, a.id));
+    const res = await SELF.fetch(`${ORIGIN}/api/realtime/ticket`, authed(a, { method: "POST" }));
+    expect(res.status).toBe(401);
+    expect(await problemCode(res)).toBe("invalid_token");
+  });
+
   it("upgrades once: the same ticket a second time is 401", async () => {
     const a = await createUser();
     const ticket = await getTicket(a);

@@ -1,8 +1,8 @@
-import { and, asc, eq, gt, isNull, lt, max, or, isNotNull } from "drizzle-orm";
+import { and, asc, eq, gt, isNotNull, isNull, lt, max, or, sql } from "drizzle-orm";
 import { serverFrame, type ServerFrame } from "../contract/events";
 import { log } from "../http/log";
 import type { Database } from "./client";
-import { events, realtimeTickets } from "./schema";
+import { events, realtimeTickets, users } from "./schema";
 
 /** The newest event number D1 holds for a user (0 when none). */
 export async function latestEventSeq(db: Database, userId: string): Promise<number> {
@@ -27,8 +27,13 @@ export async function listEvents(db: Database, userId: string, after: number, li
   return frames;
 }
 
-export async function insertTicket(db: Database, userId: string, ticketHash: string, expiresAt: Date): Promise<void> {
-  await db.insert(realtimeTickets).values({ ticketHash, userId, expiresAt });
+/** Stores a ticket for an existing user; false when the user is gone (a still-valid token of a deleted account). */
+export async function insertTicket(db: Database, userId: string, ticketHash: string, expiresAt: Date): Promise<boolean> {
+  const result = await db.run(
+    sql`INSERT INTO ${realtimeTickets} (ticket_hash, user_id, expires_at)
+        SELECT ${ticketHash}, ${users.id}, ${expiresAt.getTime()} FROM ${users} WHERE ${users.id} = ${userId}`,
+  );
+  return result.meta.changes === 1;
 }
 
 /**

@@ -40,7 +40,9 @@ export const realtime = new Hono<AppBindings>()
   .post("/ticket", requireUser, async (c) => {
     const ticket = newTicket();
     const expiresAt = new Date(Date.now() + TICKET_TTL_SECONDS * 1000);
-    await insertTicket(database(c.env), c.get("userId"), await hashTicket(ticket), expiresAt);
+    if (!(await insertTicket(database(c.env), c.get("userId"), await hashTicket(ticket), expiresAt))) {
+      throw new AppError(401, "invalid_token", "The access token is not valid.");
+    }
     return c.json({ ticket, expiresIn: TICKET_TTL_SECONDS } satisfies TicketResponse);
   })
   .post("/test-ping", sandboxOnly, requireUser, async (c) => {
