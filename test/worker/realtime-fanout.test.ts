@@ -1,6 +1,6 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { publish, InvalidEventError, userHub } from "../../worker/realtime/publish";
+import { InvalidEventError, MAX_EVENT_BYTES, publish, userHub } from "../../worker/realtime/publish";
 import { Hono } from "hono";
 import { renderError } from "../../worker/errors";
 import { withConfig } from "../../worker/http/middleware";
@@ -43,6 +43,7 @@ describe("publish fan-out", () => {
     const bad = { kind: "status", jobId: "", scope: "galaxy", status: "x", message: "m" } as unknown as Parameters<typeof publish>[2];
     await expect(publish(env, a.id, bad)).rejects.toBeInstanceOf(InvalidEventError);
     await expect(publish(env, a.id, { kind: "nope" } as unknown as Parameters<typeof publish>[2])).rejects.toThrow(/invalid event/);
+    await expect(publish(env, a.id, statusEvent("x".repeat(MAX_EVENT_BYTES)))).rejects.toThrow(/at most/);
     const good = await publish(env, a.id, statusEvent("after the bad ones"));
     expect(good.id).toBe("1");
     await socket.until(() => socket.events.length === 1, "the good event");

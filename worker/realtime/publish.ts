@@ -8,6 +8,9 @@ export function userHub(env: Pick<Env, "USER_HUB">, userId: string): DurableObje
   return ns.get(ns.idFromName(userId));
 }
 
+/** Frames stay small so every socket gets them fast and one event cannot crowd the replay log or a D1 row. */
+export const MAX_EVENT_BYTES = 256 * 1024;
+
 export class InvalidEventError extends Error {
   constructor(readonly issues: { path: string; message: string }[]) {
     super(`invalid event: ${issues.map((i) => `${i.path || "(event)"} ${i.message}`).join("; ")}`);
@@ -26,6 +29,10 @@ export async function publish(env: Pick<Env, "USER_HUB">, userId: string, event:
   const parsed = eventInput.safeParse(event);
   if (!parsed.success) {
     throw new InvalidEventError(parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })));
+  }
+  const bytes = new TextEncoder().encode(JSON.stringify(parsed.data)).byteLength;
+  if (bytes > MAX_EVENT_BYTES) {
+    throw new InvalidEventError([{ path: "", message: `is ${bytes} bytes; events are at most ${MAX_EVENT_BYTES} (send an id and let clients fetch the rest)` }]);
   }
   return userHub(env, userId).publish(userId, parsed.data);
 }
