@@ -107,6 +107,23 @@ describe("DELETE /api/me", () => {
     expect((await problemOf(await deleteAccount(user.accessToken, { password: user.password }))).code).toBe("invalid_token");
   });
 
+  it("the deleted account's still-unexpired access token is 401 invalid_token everywhere, never a 500 from a dangling user id", async () => {
+    const user = await register();
+    expect((await deleteAccount(user.accessToken, { password: user.password })).status).toBe(204);
+    const routes = [
+      ["GET", "/api/integrations"],
+      ["POST", "/api/integrations/gmail/auth"],
+      ["POST", "/api/realtime/ticket"],
+      ["GET", "/api/events"],
+      ["GET", "/api/tools"],
+      ["GET", "/api/me/export"],
+    ] as const;
+    for (const [method, path] of routes) {
+      const res = await api(user.accessToken, method, path, method === "POST" ? {} : undefined);
+      expect([method, path, res.status, (await problemOf(res)).code]).toEqual([method, path, 401, "invalid_token"]);
+    }
+  });
+
   it("a wrong password is 401 invalid_credentials and deletes nothing, revokes nothing, closes nothing", async () => {
     const user = await busyUser();
     const grant = await sealedRefreshToken(user.user.id, "gmail");

@@ -12,6 +12,11 @@ export async function findUserById(db: Database, id: string): Promise<UserRow | 
   return db.select().from(users).where(eq(users.id, id)).get();
 }
 
+/** A primary-key probe for every authenticated request: the access token outlives nothing that was deleted. */
+export async function userExists(db: Database, id: string): Promise<boolean> {
+  return (await db.select({ id: users.id }).from(users).where(eq(users.id, id)).get()) !== undefined;
+}
+
 export interface NewUser {
   email: string;
   name: string | null;
