@@ -6,7 +6,7 @@ import type { ProviderId } from "../../worker/integrations/providers";
 import { deleteAccount, rowCounts, userColumns } from "./account-helpers";
 import { getMe, post, problemOf, refresh, register } from "./auth-helpers";
 import { api, connect, scriptOAuth, startAuth, storedRow, upstreamCount } from "./integrations-helpers";
-import { connect as openSocket } from "./realtime-helpers";
+import { getTicket, connect as openSocket, upgrade } from "./realtime-helpers";
 
 type Session = Awaited<ReturnType<typeof register>>;
 
@@ -91,6 +91,15 @@ describe("DELETE /api/me", () => {
     }
     expect(otherSocket.closed).toBeUndefined();
     otherSocket.close();
+  });
+
+  it("a ticket taken before the deletion cannot open a socket after it", async () => {
+    const user = await register();
+    const ticket = await getTicket({ id: user.user.id, token: user.accessToken });
+    expect((await deleteAccount(user.accessToken, { password: user.password })).status).toBe(204);
+    const res = await upgrade(ticket);
+    expect(res.status).toBe(401);
+    expect(res.webSocket).toBeNull();
   });
 
   it("ends the login: the refresh token, the access token and the password all stop working", async () => {

@@ -17,17 +17,19 @@ export const ACCOUNT_DELETE_PER_USER: RateLimit = { name: "account_delete:user",
  * Removes an account whose password was just confirmed. The order matters:
  * provider grants are revoked first, while the sealed tokens still exist to
  * revoke with (a failed revoke is logged, not a reason to keep the account);
- * then the hub closes the user's sockets and forgets its log, so no tab keeps
- * a live view of a deleted account; the user row goes last, and its cascade
- * takes every other row of the user with it.
+ * then the user row goes, and its cascade takes every other row of the user
+ * (tickets included) with it; the hub is purged last, closing the sockets and
+ * forgetting its log. Purging before the row was gone would leave a window in
+ * which a ticket or access token issued earlier could still open a socket
+ * that nothing would ever close.
  */
 export async function deleteAccount(env: Env, cfg: Config, userId: string, requestId: string | undefined): Promise<void> {
   const db = database(env);
   const started = new Date();
   await disconnectAllIntegrations(env, cfg, userId);
   await logFailedRevocations(env, userId, started, requestId);
-  await purgeUserHub(env, userId);
   await deleteUser(db, userId);
+  await purgeUserHub(env, userId);
   log("info", "account_deleted", { requestId, userId });
 }
 
