@@ -1,7 +1,7 @@
 // `npm run events:tail`: signs in and prints a user's live events, one JSON
 // frame per line, resuming after the last id it printed whenever the
 // connection drops. An example of using the realtime contract without the
-// web app (see docs/realtime.md).
+// web app (see the README, "Real time").
 //
 //   TASKPILOT_EMAIL=me@example.com TASKPILOT_PASSWORD=… npm run events:tail
 //   TASKPILOT_URL (default http://127.0.0.1:8787), TASKPILOT_AFTER=<id> to start with a replay
