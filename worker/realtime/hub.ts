@@ -147,6 +147,16 @@ export class UserHub extends DurableObject<Env> {
     else this.resume(ws, Number(frame.after));
   }
 
+  /**
+   * The runtime answers the client's close frame itself at our compatibility
+   * date; the handler still has to exist (a missing one is an uncaught
+   * exception in the runtime), and replying is what completes the handshake
+   * on older dates. A second close is a no-op in `safeClose`.
+   */
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    safeClose(ws, code === 1005 || code === 1006 ? 1000 : code, reason);
+  }
+
   override async webSocketError(_ws: WebSocket, error: unknown): Promise<void> {
     log("warn", "realtime_socket_error", { userId: this.log.userId, error: String(error) });
   }
