@@ -28,6 +28,15 @@ describe("UserHub", () => {
     for (const s of [s1, s2]) s.close();
   });
 
+  it("after purge (account deletion) refuses new events, so a racing publish cannot write the user's data back", async () => {
+    const a = await createUser();
+    await publish(env, a.id, statusEvent("before deletion"));
+    await userHub(env, a.id).purge();
+    await expect(publish(env, a.id, statusEvent("racing the deletion"))).rejects.toThrow(/deleted/);
+    const stats = await runInDurableObject(userHub(env, a.id), (_hub, state) => new UserHub(state, env).stats());
+    expect(stats.lastId).toBe("0");
+  });
+
   it("continues numbering from D1 history if its own storage is lost, so ids never repeat", async () => {
     const a = await createUser();
     for (let i = 0; i < 3; i++) await publish(env, a.id, statusEvent(`before loss ${i}`));

@@ -30,6 +30,8 @@ export class EventLog {
   floor = 0;
   malformedFrames = 0;
   socketSerial = 0;
+  /** Set once the user's account is deleted: the hub refuses new events and sockets for good. */
+  deleted = false;
 
   constructor(private readonly sql: SqlStorage) {
     sql.exec(`CREATE TABLE IF NOT EXISTS hub_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
@@ -47,11 +49,17 @@ export class EventLog {
       else if (row.key === "floor") this.floor = Number(row.value);
       else if (row.key === "malformed_frames") this.malformedFrames = Number(row.value);
       else if (row.key === "socket_serial") this.socketSerial = Number(row.value);
+      else if (row.key === "deleted") this.deleted = row.value === "1";
     }
   }
 
   private setMeta(key: string, value: string | number): void {
     this.sql.exec(`INSERT OR REPLACE INTO hub_meta (key, value) VALUES (?, ?)`, key, String(value));
+  }
+
+  markDeleted(): void {
+    this.deleted = true;
+    this.setMeta("deleted", 1);
   }
 
   bindUser(userId: string): void {

@@ -103,6 +103,8 @@ export class UserHub extends DurableObject<Env> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.log = new EventLog(this.ctx.storage.sql);
+    // A publish racing the deletion must not write the user's data back into this hub.
+    this.log.markDeleted();
     this.historyChecked = undefined;
   }
 
@@ -207,6 +209,7 @@ export class UserHub extends DurableObject<Env> {
 
   /** A hub serves exactly one user; a second user id means a routing bug, never shared sockets. */
   private claim(userId: string): void {
+    if (this.log.deleted) throw new Error("this UserHub's user has been deleted");
     if (this.log.userId === undefined) this.log.bindUser(userId);
     else if (this.log.userId !== userId) throw new Error("this UserHub belongs to another user");
   }
