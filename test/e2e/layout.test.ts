@@ -6,8 +6,8 @@ const baseUrl = inject("baseUrl");
 const SECTIONS = ["Chat", "Integrations", "Knowledge", "Templates", "Projects", "Apps"];
 let browser: Browser;
 
-async function signedInPage(viewport: { width: number; height: number }): Promise<Page> {
-  const context = await browser.newContext({ baseURL: baseUrl, viewport });
+async function signedInPage(viewport: { width: number; height: number }, colorScheme: "light" | "dark" = "light"): Promise<Page> {
+  const context = await browser.newContext({ baseURL: baseUrl, viewport, colorScheme });
   const page = await context.newPage();
   await page.goto("/register");
   await page.getByLabel("Email").fill(uniqueEmail("layout"));
@@ -15,6 +15,19 @@ async function signedInPage(viewport: { width: number; height: number }): Promis
   await page.keyboard.press("Enter");
   await page.getByRole("heading", { level: 1, name: "Chat" }).waitFor();
   return page;
+}
+
+/** WCAG 2.x contrast ratio of two computed `rgb(r, g, b)` colours. */
+function contrast(a: string, b: string): number {
+  const luminance = (rgb: string) => {
+    const [r, g, bl] = rgb.match(/\d+(\.\d+)?/g)!.slice(0, 3).map((c) => {
+      const v = Number(c) / 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * bl!;
+  };
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi! + 0.05) / (lo! + 0.05);
 }
 
 describe("the app shell on a phone", () => {
@@ -41,6 +54,16 @@ describe("the app shell on a phone", () => {
 
     await nav.getByRole("link", { name: "Apps", exact: true }).click();
     await page.waitForURL("**/apps");
+    await page.context().close();
+  });
+
+  it.each(["light", "dark"] as const)("keeps 4.5:1 contrast on primary buttons in the %s theme", async (scheme) => {
+    const page = await signedInPage({ width: 1100, height: 800 }, scheme);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Integrations" }).click();
+    const connect = page.getByRole("button", { name: "Connect Gmail" });
+    await connect.waitFor();
+    const [color, background] = await connect.evaluate((el) => [getComputedStyle(el).color, getComputedStyle(el).backgroundColor]);
+    expect(contrast(color!, background!)).toBeGreaterThanOrEqual(4.5);
     await page.context().close();
   });
 });
