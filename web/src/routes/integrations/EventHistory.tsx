@@ -1,6 +1,7 @@
 import { For, Show } from "solid-js";
 import type { ProviderName } from "../../../../worker/contract/integrations";
 import type { IntegrationsStore } from "../../stores/integrations";
+import { describeEventDetail } from "./messages";
 
 /** The collapsible debug view: every transition of this integration, newest first, with the provider's own codes. */
 export function EventHistory(props: { provider: ProviderName; store: IntegrationsStore }) {
@@ -9,11 +10,6 @@ export function EventHistory(props: { provider: ProviderName; store: Integration
     if (open) void props.store.loadEvents(props.provider);
     else props.store.unwatchEvents(props.provider);
   };
-  const detailText = (detail: Record<string, unknown>) =>
-    Object.entries(detail)
-      .filter(([, v]) => v !== null && v !== undefined && v !== "")
-      .map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`)
-      .join(" · ");
 
   return (
     <details class="event-history" onToggle={onToggle}>
@@ -28,7 +24,7 @@ export function EventHistory(props: { provider: ProviderName; store: Integration
                     <time datetime={ev.createdAt}>{new Date(ev.createdAt).toLocaleString()}</time>
                     <span class="event-history__type">{ev.type}</span>
                     <span class={`status-badge status-badge--${ev.status}`}>{ev.status}</span>
-                    <Show when={detailText(ev.detail)}>{(text) => <span class="event-history__detail">{text()}</span>}</Show>
+                    <Show when={describeEventDetail(ev.detail)}>{(text) => <span class="event-history__detail">{text()}</span>}</Show>
                   </li>
                 )}
               </For>

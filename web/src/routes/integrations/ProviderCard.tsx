@@ -3,7 +3,7 @@ import type { Integration } from "../../../../worker/contract/integrations";
 import { Spinner } from "../../components/Spinner";
 import type { IntegrationsStore } from "../../stores/integrations";
 import { EventHistory } from "./EventHistory";
-import { describeError, STATUS_LABEL } from "./messages";
+import { describeError, shortScope, STATUS_LABEL } from "./messages";
 
 const INITIAL: Record<Integration["provider"], string> = { gmail: "M", calendar: "C", slack: "S", github: "GH" };
 
@@ -49,7 +49,7 @@ export function ProviderCard(props: { integration: Integration; store: Integrati
           <dt>Scopes</dt>
           <dd>
             <ul class="scope-list">
-              <For each={i().scopes}>{(s) => <li>{s.replace("https://www.googleapis.com/auth/", "")}</li>}</For>
+              <For each={i().scopes}>{(s) => <li>{shortScope(s)}</li>}</For>
             </ul>
           </dd>
         </Show>

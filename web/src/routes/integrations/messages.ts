@@ -13,6 +13,21 @@ export function providerName(p: string): string {
   return PROVIDER_NAMES[p as ProviderName] ?? p;
 }
 
+/** Google scopes are URLs; people know them by their last part ("gmail.readonly"). */
+export function shortScope(scope: string): string {
+  return scope.replace("https://www.googleapis.com/auth/", "");
+}
+
+/** One line for the debug history: `key: value` pairs, scope lists as words rather than a JSON array of URLs. */
+export function describeEventDetail(detail: Record<string, unknown>): string {
+  const value = (v: unknown) =>
+    typeof v === "string" ? v : Array.isArray(v) && v.every((x) => typeof x === "string") ? v.map(shortScope).join(", ") : JSON.stringify(v);
+  return Object.entries(detail)
+    .filter(([, v]) => v !== null && v !== undefined && v !== "")
+    .map(([k, v]) => `${k}: ${value(v)}`)
+    .join(" · ");
+}
+
 export const STATUS_LABEL: Record<IntegrationStatus, string> = {
   active: "Connected",
   disconnected: "Disconnected",
