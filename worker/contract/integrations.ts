@@ -48,13 +48,6 @@ export const StartAuthBody = z.object({
   returnTo: z.string().max(RETURN_TO_MAX, `at most ${RETURN_TO_MAX} characters`).optional(),
 });
 
-export const CallbackQuery = z.object({
-  code: z.string().max(2048).optional(),
-  state: z.string().max(512).optional(),
-  error: z.string().max(256).optional(),
-  error_description: z.string().max(1024).optional(),
-});
-
 export const Tool = z.object({
   name: z.string(),
   provider: ProviderName,

@@ -7,10 +7,6 @@
 export const SANDBOX_GROUPS = ["google", "slack", "github"] as const;
 export type SandboxGroup = (typeof SANDBOX_GROUPS)[number];
 
-export function isSandboxGroup(value: string): value is SandboxGroup {
-  return (SANDBOX_GROUPS as readonly string[]).includes(value);
-}
-
 /** The one client registered at every sandbox authorization server (what the worker's config uses in sandbox mode). */
 export const SANDBOX_CLIENT_ID = "sandbox-client";
 export const SANDBOX_CLIENT_SECRET = "sandbox-secret";
