@@ -24,7 +24,8 @@ import {
   clientIp,
   enforceRateLimits,
 } from "./rate-limit";
-import { hashRefreshToken, sha256Hex } from "./refresh-token";
+import { sha256Hex } from "../crypto";
+import { hashRefreshToken } from "./refresh-token";
 import { CLEAR_REFRESH_COOKIE, clearRefreshCookie, continueSession, presentedRefreshToken, startSession } from "./session";
 
 function refreshRejected(code: string, detail: string): AppError {

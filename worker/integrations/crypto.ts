@@ -1,4 +1,5 @@
 import type { EncryptionKey } from "../config";
+import { base64url } from "../crypto";
 
 /**
  * Provider tokens at rest: AES-256-GCM, a fresh random 12-byte IV per
@@ -32,12 +33,6 @@ function importKey(key: EncryptionKey): Promise<CryptoKey> {
   return imported;
 }
 
-function toBase64Url(bytes: Uint8Array): string {
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
 function fromBase64Url(text: string): Uint8Array {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new TokenDecryptError("malformed");
   try {
@@ -57,7 +52,7 @@ export async function encryptToken(keys: EncryptionKey[], integrationId: string,
     await importKey(key),
     new TextEncoder().encode(plaintext),
   );
-  return [VERSION, key.kid, toBase64Url(iv), toBase64Url(new Uint8Array(sealed))].join(".");
+  return [VERSION, key.kid, base64url(iv), base64url(new Uint8Array(sealed))].join(".");
 }
 
 /** The key id an envelope was sealed with (for rotation), or undefined when it is not an envelope. */

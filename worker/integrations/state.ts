@@ -1,3 +1,4 @@
+import { sha256Hex } from "../crypto";
 import type { OAuthStateRow } from "../db/integrations";
 
 /**
@@ -9,12 +10,7 @@ export const STATE_TTL_MS = 10 * 60 * 1000;
 export const DEFAULT_RETURN_TO = "/integrations";
 
 /** Only the SHA-256 of the state is stored, so a read of the table cannot be replayed as a callback. */
-export async function hashState(state: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(state));
-  let hex = "";
-  for (const b of new Uint8Array(digest)) hex += b.toString(16).padStart(2, "0");
-  return hex;
-}
+export const hashState = sha256Hex;
 
 /**
  * `returnTo` must be a same-origin relative path. Anything else would let a

@@ -1,3 +1,5 @@
+import { randomBase64Url, sha256Hex } from "../crypto";
+
 /**
  * WebSocket tickets: browsers cannot set an Authorization header on a
  * WebSocket, and an access token in a URL ends up in logs and history. A
@@ -7,11 +9,7 @@
 export const TICKET_TTL_SECONDS = 60;
 
 export function newTicket(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return randomBase64Url(32);
 }
 
-export async function hashTicket(ticket: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(ticket));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
+export const hashTicket = sha256Hex;

@@ -1,28 +1,18 @@
 /** Small WebCrypto helpers of the sandbox (tokens, code hashes, PKCE, git object ids). */
 
+import { base64url, hex, randomBase64Url, sha256Hex } from "../crypto";
+
+export { sha256Hex };
+
 const encoder = new TextEncoder();
-
-function base64url(bytes: Uint8Array): string {
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function hex(bytes: ArrayBuffer): string {
-  return [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /** 256 random bits behind a provider-looking prefix (`ya29.`, `xoxb-`, `gho_`). */
 export function randomToken(prefix: string): string {
-  return prefix + base64url(crypto.getRandomValues(new Uint8Array(32)));
+  return prefix + randomBase64Url(32);
 }
 
 export function randomId(bytes = 16): string {
-  return hex(crypto.getRandomValues(new Uint8Array(bytes)).buffer as ArrayBuffer);
-}
-
-export async function sha256Hex(value: string): Promise<string> {
-  return hex(await crypto.subtle.digest("SHA-256", encoder.encode(value)));
+  return hex(crypto.getRandomValues(new Uint8Array(bytes)));
 }
 
 export async function sha1Hex(value: string | Uint8Array): Promise<string> {

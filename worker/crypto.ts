@@ -1,0 +1,29 @@
+/**
+ * The encodings and the digest every secret of the worker goes through:
+ * refresh tokens, socket tickets, OAuth states, sealed provider tokens and
+ * the sandbox's own tokens. One implementation, tested against published
+ * vectors (test/unit/refresh-token.test.ts).
+ */
+
+const encoder = new TextEncoder();
+
+/** RFC 4648 §5 base64url without padding. */
+export function base64url(bytes: Uint8Array): string {
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+export function hex(bytes: ArrayBuffer | Uint8Array): string {
+  return Array.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** `length` bytes from the platform CSPRNG as base64url: unguessable bearer values. */
+export function randomBase64Url(length: number): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(length)));
+}
+
+/** Lower-case hex SHA-256 of the UTF-8 text. Bearer values are stored only as this, so reading a table yields nothing replayable. */
+export async function sha256Hex(text: string): Promise<string> {
+  return hex(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
+}
