@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 
 const CHROMIUM_FLAGS = [
   "--headless",
@@ -30,4 +30,21 @@ export function launchBrowser(): Promise<Browser> {
 /** A unique address per test, so tests never share an account. */
 export function uniqueEmail(label: string): string {
   return `${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}@example.test`;
+}
+
+export const TEST_PASSWORD = "correct horse battery";
+
+/** Signs a new account up through the registration form in a fresh tab of `context`; resolves on the Chat page. */
+export async function registerInContext(
+  context: BrowserContext,
+  account: { name?: string; email?: string; password?: string } = {},
+): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto("/register");
+  if (account.name) await page.getByLabel("Name").fill(account.name);
+  await page.getByLabel("Email").fill(account.email ?? uniqueEmail("user"));
+  await page.getByLabel("Password").fill(account.password ?? TEST_PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.waitForURL("**/chat");
+  return page;
 }

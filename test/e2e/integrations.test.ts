@@ -1,20 +1,12 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchBrowser, uniqueEmail } from "./browser";
+import { launchBrowser, registerInContext, uniqueEmail } from "./browser";
 
 const baseUrl = inject("baseUrl");
 let browser: Browser;
 
 async function registeredPage(): Promise<Page> {
-  const context = await browser.newContext({ baseURL: baseUrl });
-  const page = await context.newPage();
-  await page.goto("/register");
-  await page.getByLabel("Name").fill("Grace Hopper");
-  await page.getByLabel("Email").fill(uniqueEmail("integrations"));
-  await page.getByLabel("Password").fill("correct horse battery");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await page.waitForURL("**/chat");
-  return page;
+  return registerInContext(await browser.newContext({ baseURL: baseUrl }), { name: "Grace Hopper", email: uniqueEmail("integrations") });
 }
 
 const gmailCard = (page: Page) => page.locator('article[data-provider="gmail"]');

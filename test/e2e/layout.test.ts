@@ -1,20 +1,13 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchBrowser, uniqueEmail } from "./browser";
+import { launchBrowser, registerInContext, uniqueEmail } from "./browser";
 
 const baseUrl = inject("baseUrl");
 const SECTIONS = ["Chat", "Integrations", "Knowledge", "Templates", "Projects", "Apps"];
 let browser: Browser;
 
 async function signedInPage(viewport: { width: number; height: number }, colorScheme: "light" | "dark" = "light"): Promise<Page> {
-  const context = await browser.newContext({ baseURL: baseUrl, viewport, colorScheme });
-  const page = await context.newPage();
-  await page.goto("/register");
-  await page.getByLabel("Email").fill(uniqueEmail("layout"));
-  await page.getByLabel("Password").fill("correct horse battery");
-  await page.keyboard.press("Enter");
-  await page.getByRole("heading", { level: 1, name: "Chat" }).waitFor();
-  return page;
+  return registerInContext(await browser.newContext({ baseURL: baseUrl, viewport, colorScheme }), { email: uniqueEmail("layout") });
 }
 
 /** WCAG 2.x contrast ratio of two computed `rgb(r, g, b)` colours. */
