@@ -23,7 +23,7 @@ function contrast(a: string, b: string): number {
   return (hi! + 0.05) / (lo! + 0.05);
 }
 
-describe("the app shell on a phone", () => {
+describe("the app shell: phone layout, contrast and keyboard use", () => {
   beforeAll(async () => {
     browser = await launchBrowser();
   });
@@ -57,6 +57,22 @@ describe("the app shell on a phone", () => {
     await connect.waitFor();
     const [color, background] = await connect.evaluate((el) => [getComputedStyle(el).color, getComputedStyle(el).backgroundColor]);
     expect(contrast(color!, background!)).toBeGreaterThanOrEqual(4.5);
+    await page.context().close();
+  });
+
+  it("works from the keyboard: skip link first, the user menu opens with Enter and Escape closes it back onto its button", async () => {
+    const page = await signedInPage({ width: 1100, height: 800 });
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe("Skip to content");
+    const trigger = page.locator(".user-menu__trigger");
+    await trigger.focus();
+    await page.keyboard.press("Enter");
+    const menu = page.locator("#user-menu-panel");
+    await menu.waitFor();
+    expect(await menu.evaluate((el) => el.contains(document.activeElement))).toBe(true);
+    await page.keyboard.press("Escape");
+    await menu.waitFor({ state: "hidden" });
+    expect(await trigger.evaluate((el) => el === document.activeElement)).toBe(true);
     await page.context().close();
   });
 });
