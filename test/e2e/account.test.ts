@@ -1,22 +1,14 @@
 import { readFile } from "node:fs/promises";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchBrowser, uniqueEmail } from "./browser";
+import { TEST_PASSWORD as password, launchBrowser, registerInContext, uniqueEmail } from "./browser";
 
 const baseUrl = inject("baseUrl");
-const password = "correct horse battery";
 let browser: Browser;
 
 async function registeredPage(email: string): Promise<Page> {
   const context = await browser.newContext({ baseURL: baseUrl, acceptDownloads: true });
-  const page = await context.newPage();
-  await page.goto("/register");
-  await page.getByLabel("Name").fill("Grace Hopper");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await page.waitForURL("**/chat");
-  return page;
+  return registerInContext(context, { name: "Grace Hopper", email });
 }
 
 describe("account settings: export and deletion", () => {

@@ -1,28 +1,16 @@
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchBrowser, uniqueEmail } from "./browser";
+import { TEST_PASSWORD, launchBrowser, registerInContext, uniqueEmail } from "./browser";
 
 const baseUrl = inject("baseUrl");
-const password = "correct horse battery";
 let browser: Browser;
-
-async function registerInBrowser(context: BrowserContext, email: string): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto("/register");
-  await page.getByLabel("Name").fill("Katherine Johnson");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await page.waitForURL("**/chat");
-  return page;
-}
 
 /** A separate sign-in from Node, the way a feature of the worker would publish for this user. */
 async function publisherFor(email: string) {
   const res = await fetch(`${baseUrl}/api/auth/login`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email, password }),
+    body: JSON.stringify({ email, password: TEST_PASSWORD }),
   });
   const { accessToken } = (await res.json()) as { accessToken: string };
   return async (message: string) => {
@@ -49,7 +37,7 @@ describe("live events in the browser", () => {
   it("shows an event in two open tabs without a reload, and a tab catches up after a disconnect", async () => {
     const email = uniqueEmail("realtime");
     const context = await browser.newContext({ baseURL: baseUrl });
-    const first = await registerInBrowser(context, email);
+    const first = await registerInContext(context, { name: "Katherine Johnson", email });
     await live(first);
     const second = await context.newPage();
     await second.goto("/chat");
@@ -80,8 +68,8 @@ describe("live events in the browser", () => {
     const [emailA, emailB] = [uniqueEmail("realtime-a"), uniqueEmail("realtime-b")];
     const contextA = await browser.newContext({ baseURL: baseUrl });
     const contextB = await browser.newContext({ baseURL: baseUrl });
-    const pageA = await registerInBrowser(contextA, emailA);
-    const pageB = await registerInBrowser(contextB, emailB);
+    const pageA = await registerInContext(contextA, { name: "Katherine Johnson", email: emailA });
+    const pageB = await registerInContext(contextB, { name: "Katherine Johnson", email: emailB });
     await Promise.all([live(pageA), live(pageB)]);
     await (await publisherFor(emailA))("Only for A");
     await (await publisherFor(emailB))("Only for B");
