@@ -13,6 +13,7 @@ import { generateSecrets, OFFLINE_ENV, PROJECT_ROOT } from "../scripts/lib/dev-s
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const EVENTS_PER_RUN = Number(process.env.BENCH_EVENTS ?? 1000);
+const CLIENT_DEFLATE = process.env.BENCH_DEFLATE === "1";
 const SOCKET_COUNTS = [1, 10, 100];
 const FLOOR_SAMPLES = 1000;
 const WARMUP = 50;
@@ -42,7 +43,12 @@ async function api(base, path, { token, body, method = "POST" } = {}) {
 
 async function openSocket(base, token) {
   const { ticket } = await api(base, "/api/realtime/ticket", { token });
-  const ws = new WebSocket(`${base.replace(/^http/, "ws")}/api/realtime?ticket=${encodeURIComponent(ticket)}`);
+  // All sockets share this one Node process, whose ws client inflates compressed frames on a small shared
+  // zlib queue: with 100 sockets that queue, not the hub, dominated the figures. A browser tab inflates only
+  // its own frames, so compression is off by default here; BENCH_DEFLATE=1 measures with it.
+  const ws = new WebSocket(`${base.replace(/^http/, "ws")}/api/realtime?ticket=${encodeURIComponent(ticket)}`, {
+    perMessageDeflate: CLIENT_DEFLATE,
+  });
   await new Promise((resolve, reject) => {
     ws.once("open", resolve);
     ws.once("error", reject);
@@ -195,7 +201,9 @@ async function main() {
       loadAverage1m: { before: Math.round(loadBefore * 100) / 100, after: Math.round(loadavg()[0] * 100) / 100 },
       method:
         "wrangler deploy --dry-run bundle in Miniflare (workerd), in-memory D1 and Durable Objects; one user; events published one at a time through POST /api/realtime/test-event; " +
-        "latency = time from sending the POST to the frame arriving on a socket (ws client, same machine); " +
+        "latency = time from sending the POST to the frame arriving on a socket (ws client, same machine" +
+        (CLIENT_DEFLATE ? ", permessage-deflate on" : ", permessage-deflate off") +
+        "); " +
         `${WARMUP} warm-up events per run are not counted`,
       floors,
       runs,
