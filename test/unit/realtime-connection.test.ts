@@ -1,37 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ServerFrame } from "../../worker/contract/events";
 import type { ApiClient } from "../../web/src/lib/api";
+import { FakeSocket } from "./fake-socket";
 import { EventsConnection, backoffDelay } from "../../web/src/lib/events";
-
-/** A WebSocket double: records what the client sends and lets the test play the server. */
-class FakeSocket extends EventTarget {
-  static all: FakeSocket[] = [];
-  readyState = 0;
-  sent: string[] = [];
-  constructor(readonly url: string) {
-    super();
-    FakeSocket.all.push(this);
-  }
-  send(text: string) {
-    this.sent.push(text);
-  }
-  close() {
-    this.readyState = 3;
-  }
-  open() {
-    this.readyState = 1;
-    this.dispatchEvent(new Event("open"));
-  }
-  serverSends(frame: unknown) {
-    const e = new Event("message") as Event & { data: string };
-    e.data = typeof frame === "string" ? frame : JSON.stringify(frame);
-    this.dispatchEvent(e);
-  }
-  drop() {
-    this.readyState = 3;
-    this.dispatchEvent(new Event("close"));
-  }
-}
 
 const frame = (id: number, message = `m${id}`): ServerFrame => ({
   kind: "status",

@@ -1,32 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ApiClient } from "../../web/src/lib/api";
+import { FakeSocket } from "./fake-socket";
 import { EventsConnection } from "../../web/src/lib/events";
-
-/** A WebSocket double: the test plays the server. */
-class FakeSocket extends EventTarget {
-  static all: FakeSocket[] = [];
-  readyState = 0;
-  sent: string[] = [];
-  constructor(readonly url: string) {
-    super();
-    FakeSocket.all.push(this);
-  }
-  send(text: string) {
-    this.sent.push(text);
-  }
-  close() {
-    this.readyState = 3;
-  }
-  open() {
-    this.readyState = 1;
-    this.dispatchEvent(new Event("open"));
-  }
-  serverSends(frame: unknown) {
-    const e = new Event("message") as Event & { data: string };
-    e.data = JSON.stringify(frame);
-    this.dispatchEvent(e);
-  }
-}
 
 /** Just enough of the browser for the connection's focus, visibility and network listeners. */
 function fakeBrowser() {
