@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { decodeBase64 } from "./crypto";
 import type { Env } from "./env";
 import { AppError } from "./errors";
 import { setLogLevel } from "./http/log";
@@ -58,15 +59,13 @@ const flag = z
 const base64Key = z
   .string()
   .transform((s, ctx) => {
-    try {
-      const bin = atob(s.replace(/-/g, "+").replace(/_/g, "/"));
-      const bytes = Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
-      if (bytes.length !== 32) ctx.addIssue({ code: "custom", message: "each key must decode to 32 bytes" });
-      return bytes;
-    } catch {
+    const bytes = decodeBase64(s);
+    if (!bytes) {
       ctx.addIssue({ code: "custom", message: "each key must be base64" });
       return z.NEVER;
     }
+    if (bytes.length !== 32) ctx.addIssue({ code: "custom", message: "each key must decode to 32 bytes" });
+    return bytes;
   });
 
 export function parseEncryptionKeys(value: string): EncryptionKey[] {

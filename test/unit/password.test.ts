@@ -1,13 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { PBKDF2_ITERATIONS, constantTimeEqual, dummyPasswordHash, fromBase64, hashPassword, verifyPassword } from "../../worker/auth/password";
+import { PBKDF2_ITERATIONS, dummyPasswordHash, hashPassword, verifyPassword } from "../../worker/auth/password";
+import { constantTimeEqual, decodeBase64 } from "../../worker/crypto";
 
 describe("PBKDF2-SHA256 password hashing", () => {
   it("stores 100 000 iterations, a 16-byte salt and a 32-byte hash, and verifies only the right password", async () => {
     const stored = await hashPassword("correct horse battery");
     expect(stored.iterations).toBe(PBKDF2_ITERATIONS);
     expect(PBKDF2_ITERATIONS).toBe(100_000);
-    expect(fromBase64(stored.salt)).toHaveLength(16);
-    expect(fromBase64(stored.hash)).toHaveLength(32);
+    expect(decodeBase64(stored.salt)).toHaveLength(16);
+    expect(decodeBase64(stored.hash)).toHaveLength(32);
     expect(await verifyPassword("correct horse battery", stored)).toBe(true);
     expect(await verifyPassword("correct horse batterY", stored)).toBe(false);
   });

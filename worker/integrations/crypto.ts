@@ -1,5 +1,5 @@
 import type { EncryptionKey } from "../config";
-import { base64url } from "../crypto";
+import { base64url, decodeBase64 } from "../crypto";
 
 /**
  * Provider tokens at rest: AES-256-GCM, a fresh random 12-byte IV per
@@ -34,13 +34,10 @@ function importKey(key: EncryptionKey): Promise<CryptoKey> {
 }
 
 function fromBase64Url(text: string): Uint8Array {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new TokenDecryptError("malformed");
-  try {
-    const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-    return Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
-  } catch {
-    throw new TokenDecryptError("malformed");
-  }
+  // Only the envelope's own alphabet: anything else means the column was tampered with or truncated.
+  const bytes = /^[A-Za-z0-9_-]*$/.test(text) ? decodeBase64(text) : undefined;
+  if (!bytes) throw new TokenDecryptError("malformed");
+  return bytes;
 }
 
 export async function encryptToken(keys: EncryptionKey[], integrationId: string, plaintext: string): Promise<string> {

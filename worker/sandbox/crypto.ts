@@ -2,7 +2,7 @@
 
 import { base64url, hex, randomBase64Url, sha256Hex } from "../crypto";
 
-export { sha256Hex };
+export { constantTimeEqual, sha256Hex } from "../crypto";
 
 const encoder = new TextEncoder();
 
@@ -22,15 +22,6 @@ export async function sha1Hex(value: string | Uint8Array): Promise<string> {
 /** RFC 7636 §4.2: BASE64URL(SHA256(ASCII(code_verifier))). */
 export async function s256Challenge(verifier: string): Promise<string> {
   return base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(verifier))));
-}
-
-/** Compares secrets without an early exit, so response time does not reveal how much of a guess was right. */
-export function constantTimeEqual(a: string, b: string): boolean {
-  const x = encoder.encode(a);
-  const y = encoder.encode(b);
-  let diff = x.length ^ y.length;
-  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
-  return diff === 0;
 }
 
 /** A stable positive integer for an id (GitHub user ids, Google subjects), below 2^48. */

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { decodeBase64 } from "../../crypto";
 import { database } from "../../db/client";
 import type { SandboxApiBindings } from "../types";
 import { githubValidation, notFound } from "./failures";
@@ -9,7 +10,6 @@ import {
   createBlob,
   createCommit,
   createTree,
-  fromBase64,
   getObject,
   getRef,
   insertRef,
@@ -58,7 +58,7 @@ export const githubGit = new Hono<SandboxApiBindings>()
     if (!body) return problemsParsingJson(c);
     if (typeof body.content !== "string") return githubValidation(c, "Blob", "content");
     const encoding = body.encoding ?? "utf-8";
-    const bytes = encoding === "base64" ? fromBase64(body.content) : encoding === "utf-8" ? new TextEncoder().encode(body.content) : undefined;
+    const bytes = encoding === "base64" ? decodeBase64(body.content) : encoding === "utf-8" ? new TextEncoder().encode(body.content) : undefined;
     if (!bytes) return githubValidation(c, "Blob", "encoding", "invalid");
     const sha = await createBlob(database(c.env), c.get("account").id, repo.key, bytes);
     return c.json({ sha, url: `${apiBase(c)}/repos/${repo.key}/git/blobs/${sha}` }, 201);

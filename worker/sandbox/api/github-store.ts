@@ -1,5 +1,6 @@
 import type { Database } from "../../db/client";
 import { countRecords, getRecord, insertRecord, putRecord } from "../../db/sandbox";
+import { base64 } from "../../crypto";
 import { sha1Hex } from "../crypto";
 
 /**
@@ -52,20 +53,6 @@ export const PULL = "github.pull";
 /** Records of a repository are keyed `owner/name@…` so two repositories never share an object. */
 export const objectKey = (repo: string, id: string) => `${repo}@${id}`;
 
-function toBase64(bytes: Uint8Array): string {
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin);
-}
-
-export function fromBase64(text: string): Uint8Array | undefined {
-  try {
-    return Uint8Array.from(atob(text.replace(/\s+/g, "")), (ch) => ch.charCodeAt(0));
-  } catch {
-    return undefined;
-  }
-}
-
 export async function createRepo(db: Database, accountId: string, data: RepoData) {
   return insertRecord(db, accountId, REPO, `${data.owner}/${data.name}`, data);
 }
@@ -76,7 +63,7 @@ export async function createBlob(db: Database, accountId: string, repo: string, 
   full.set(header);
   full.set(bytes, header.length);
   const sha = await sha1Hex(full);
-  await insertRecord<BlobData>(db, accountId, BLOB, objectKey(repo, sha), { content: toBase64(bytes), encoding: "base64", size: bytes.length }, repo);
+  await insertRecord<BlobData>(db, accountId, BLOB, objectKey(repo, sha), { content: base64(bytes), encoding: "base64", size: bytes.length }, repo);
   return sha;
 }
 

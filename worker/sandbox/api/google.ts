@@ -1,4 +1,5 @@
 import { Hono, type Context } from "hono";
+import { base64url, decodeBase64 } from "../../crypto";
 import { database } from "../../db/client";
 import { getRecord, insertRecord, listRecords } from "../../db/sandbox";
 import { randomId } from "../crypto";
@@ -19,16 +20,12 @@ function granted(c: Context<SandboxApiBindings>, anyOf: string[]) {
   return c.get("scopes").some((s) => anyOf.includes(s));
 }
 
-const b64url = (text: string) => {
-  let bin = "";
-  for (const b of new TextEncoder().encode(text)) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-};
-
-function decodeB64url(text: string): string | undefined {
+/** Gmail's `raw` is base64url of the RFC 5322 message; anything that is not, or is not UTF-8, is refused. */
+function decodeRaw(text: string): string | undefined {
+  const bytes = decodeBase64(text);
+  if (!bytes) return undefined;
   try {
-    const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(bin, (ch) => ch.charCodeAt(0)));
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     return undefined;
   }
@@ -51,13 +48,13 @@ function renderMessage(m: GmailMessage, format: string) {
     historyId: "1",
   };
   if (format === "minimal") return base;
-  const body = format === "metadata" ? { size: m.body.length } : { size: m.body.length, data: b64url(m.body) };
+  const body = format === "metadata" ? { size: m.body.length } : { size: m.body.length, data: base64url(new TextEncoder().encode(m.body)) };
   return { ...base, payload: { partId: "", mimeType: "text/plain", filename: "", headers, body } };
 }
 
 /** RFC 2822 message → headers and body (enough for what TaskPilot sends: To, Subject, plain text). */
 function parseRaw(raw: string): { to: string; subject: string; body: string } | undefined {
-  const text = decodeB64url(raw);
+  const text = decodeRaw(raw);
   if (!text) return undefined;
   const split = text.search(/\r?\n\r?\n/);
   if (split < 0) return undefined;
