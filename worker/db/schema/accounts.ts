@@ -44,7 +44,12 @@ export const refreshTokens = sqliteTable(
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
     usedAt: integer("used_at", { mode: "timestamp_ms" }),
   },
-  (t) => [index("refresh_tokens_family_idx").on(t.familyId)],
+  (t) => [
+    index("refresh_tokens_family_idx").on(t.familyId),
+    // Cascading deletes of a user, and the retention purge of spent tokens.
+    index("refresh_tokens_user_idx").on(t.userId),
+    index("refresh_tokens_used_idx").on(t.usedAt),
+  ],
 );
 
 /** Fixed-window counters for rate limits (login and register per IP and per email). */

@@ -26,7 +26,11 @@ export const integrations = sqliteTable(
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
   },
-  (t) => [uniqueIndex("integrations_user_provider_idx").on(t.userId, t.provider)],
+  (t) => [
+    uniqueIndex("integrations_user_provider_idx").on(t.userId, t.provider),
+    // The cron pass scans active rows by expiry, soonest first.
+    index("integrations_status_expires_idx").on(t.status, t.expiresAt),
+  ],
 );
 
 /** The audit trail and debug history of every integration transition. */
@@ -44,18 +48,31 @@ export const integrationEvents = sqliteTable(
     detail: text("detail").notNull().default("{}"),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
   },
-  (t) => [index("integration_events_user_provider_idx").on(t.userId, t.provider, t.createdAt)],
+  (t) => [
+    index("integration_events_user_provider_idx").on(t.userId, t.provider, t.createdAt),
+    // Retention purges by age across users.
+    index("integration_events_created_idx").on(t.createdAt),
+  ],
 );
 
-/** OAuth `state` (hashed), single use, 10 minutes, bound to user and provider, with the PKCE verifier. */
-export const oauthStates = sqliteTable("oauth_states", {
-  stateHash: text("state_hash").primaryKey(),
-  userId: text("user_id")
-    .notNull()
-    .references(() => users.id, { onDelete: "cascade" }),
-  provider: text("provider").notNull(),
-  codeVerifier: text("code_verifier").notNull(),
-  returnTo: text("return_to").notNull(),
-  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
-  expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
-});
+/**
+ * OAuth `state` (hashed), single use, 10 minutes, bound to user and provider, with the PKCE verifier,
+ * and to the browser that started the flow (SHA-256 of a nonce kept in an HttpOnly cookie).
+ */
+export const oauthStates = sqliteTable(
+  "oauth_states",
+  {
+    stateHash: text("state_hash").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    provider: text("provider").notNull(),
+    codeVerifier: text("code_verifier").notNull(),
+    returnTo: text("return_to").notNull(),
+    /** SHA-256 hex of the browser-binding nonce; null only for rows written before the binding existed (never accepted). */
+    browserHash: text("browser_hash"),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("oauth_states_user_idx").on(t.userId)],
+);

@@ -28,5 +28,10 @@ export const events = sqliteTable(
     frame: text("frame").notNull(),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.userId, t.seq] }), index("events_user_created_idx").on(t.userId, t.createdAt)],
+  (t) => [
+    primaryKey({ columns: [t.userId, t.seq] }),
+    index("events_user_created_idx").on(t.userId, t.createdAt),
+    // Retention purges by age across users.
+    index("events_created_idx").on(t.createdAt),
+  ],
 );
