@@ -8,6 +8,7 @@ import { integrations, tools } from "./integrations/routes";
 import { accessLog, corsForPublicUrl, limitBody, securityHeaders, withConfig, withRequestId } from "./http/middleware";
 import type { AppBindings } from "./http/types";
 import { runScheduled } from "./ops/cron";
+import { openApiDocument } from "./openapi";
 import { eventsHistory, realtime } from "./realtime/routes";
 import { dispatchQueue } from "./ops/queues";
 import { sandbox } from "./sandbox";
@@ -24,6 +25,7 @@ app.route("/api/auth", auth);
 app.route("/api/me", me);
 app.route("/api/integrations", integrations);
 app.route("/api/tools", tools);
+app.get("/api/openapi.json", openApiDocument(app));
 
 app.route("/sandbox", sandbox);
 

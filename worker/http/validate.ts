@@ -12,9 +12,25 @@ export function invalidRequest(errors: FieldError[], detail = "The request has i
   return new AppError(400, "invalid_request", detail, { errors });
 }
 
+export interface Validated {
+  target: "json" | "query";
+  schema: z.ZodType;
+}
+
+/**
+ * The schema each validator checks with, keyed by the middleware itself: the
+ * OpenAPI document (worker/openapi) reads request bodies and query parameters
+ * from here, so it describes the very zod object the route enforces.
+ */
+const validators = new WeakMap<object, Validated>();
+
+export function validatedBy(handler: unknown): Validated | undefined {
+  return typeof handler === "function" ? validators.get(handler) : undefined;
+}
+
 /** Validates a JSON body: wrong content type, malformed JSON and schema failures are all 400 `invalid_request`. */
 export function jsonBody<S extends z.ZodType>(schema: S) {
-  return validator("json", async (value, c) => {
+  const middleware = validator("json", async (value, c) => {
     if (!JSON_MEDIA.test(c.req.header("content-type") ?? "")) {
       throw invalidRequest(
         [{ path: "(body)", message: "expected Content-Type: application/json" }],
@@ -25,13 +41,17 @@ export function jsonBody<S extends z.ZodType>(schema: S) {
     if (!parsed.success) throw invalidRequest(fieldErrors(parsed.error));
     return parsed.data as z.output<S>;
   });
+  validators.set(middleware, { target: "json", schema });
+  return middleware;
 }
 
 /** Validates the query string. */
 export function queryParams<S extends z.ZodType>(schema: S) {
-  return validator("query", async (value) => {
+  const middleware = validator("query", async (value) => {
     const parsed = await schema.safeParseAsync(value);
     if (!parsed.success) throw invalidRequest(fieldErrors(parsed.error), "The query string has invalid parameters.");
     return parsed.data as z.output<S>;
   });
+  validators.set(middleware, { target: "query", schema });
+  return middleware;
 }

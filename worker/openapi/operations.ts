@@ -1,0 +1,233 @@
+import type { ComponentName } from "./schemas";
+
+/**
+ * What the code cannot say about each route: its summary, who may call it,
+ * what it answers and which problem codes it can return. Request bodies and
+ * query parameters are not here: they come from the zod schemas the route
+ * validates with (worker/http/validate.ts). Keys are `METHOD /path` in the
+ * document's form (`{provider}`, not `:provider`); test/worker/openapi.test.ts
+ * fails when a route has no entry here or an entry names no route.
+ *
+ * Added to every operation by worker/openapi/index.ts, so not repeated here:
+ * 401 `unauthorized` / `invalid_token` / `token_expired` on bearer routes;
+ * 400 `invalid_request` where a body or query is validated; 413
+ * `payload_too_large` where a body is read; 503 `config_invalid`; 500
+ * `internal_error`.
+ */
+
+export type Tag = "accounts" | "realtime" | "integrations" | "tools" | "operations" | "development";
+
+export interface Success {
+  description: string;
+  /** A component of worker/openapi/schemas.ts, sent as JSON. */
+  schema?: ComponentName;
+  headers?: Record<string, string>;
+}
+
+export interface Operation {
+  summary: string;
+  description?: string;
+  tag: Tag;
+  /** `bearer`: `Authorization: Bearer <access token>`; `public`: no access token (some check another credential). */
+  auth: "bearer" | "public";
+  responses: Partial<Record<101 | 200 | 201 | 204 | 302 | 503, Success>>;
+  /** The query schema turns bad values into absent ones, so the query itself is never a 400. */
+  lenientQuery?: true;
+  /** Problem codes by status, beyond the ones added to every operation. */
+  problems?: Partial<Record<400 | 401 | 404 | 409 | 426 | 429 | 502 | 503, string[]>>;
+}
+
+const KNOWN_PROVIDER = { 404: ["unknown_provider"] };
+
+export const OPERATIONS: Record<string, Operation> = {
+  "GET /api/openapi.json": {
+    summary: "This document",
+    description: "OpenAPI 3.1, generated from the routes and the zod schemas they validate with.",
+    tag: "operations",
+    auth: "public",
+    responses: { 200: { description: "The OpenAPI document." } },
+  },
+  "GET /api/health": {
+    summary: "Health of the worker and its bindings",
+    description: "Database, realtime hub, queues and configuration checks; each check says `ok` and, where it helps, why not.",
+    tag: "operations",
+    auth: "public",
+    responses: {
+      200: { description: "Every required check passed.", schema: "Health" },
+      503: { description: "A required check failed (`status: \"degraded\"`).", schema: "Health" },
+    },
+  },
+
+  "POST /api/auth/register": {
+    summary: "Create an account and sign in",
+    description:
+      "Starts a login: an access token (15 minutes) and a rotating refresh token, also set as the HttpOnly `tp_refresh` cookie on `/api/auth`.",
+    tag: "accounts",
+    auth: "public",
+    responses: { 201: { description: "Signed in.", schema: "AuthSession" } },
+    problems: { 409: ["email_taken"], 429: ["rate_limited"], 503: ["config_missing"] },
+  },
+  "POST /api/auth/login": {
+    summary: "Sign in with email and password",
+    description: "An unknown email and a wrong password get the same answer in the same time, so neither says whether the account exists.",
+    tag: "accounts",
+    auth: "public",
+    responses: { 200: { description: "Signed in.", schema: "AuthSession" } },
+    problems: { 401: ["invalid_credentials"], 429: ["rate_limited"], 503: ["config_missing"] },
+  },
+  "POST /api/auth/refresh": {
+    summary: "Rotate the refresh token",
+    description:
+      "The refresh token comes from the body or the `tp_refresh` cookie. Each one works once; a used one presented again ends the whole login (RFC 9700 §4.14.2).",
+    tag: "accounts",
+    auth: "public",
+    responses: { 200: { description: "A new access token and refresh token.", schema: "AuthSession" } },
+    problems: {
+      401: ["refresh_token_missing", "invalid_refresh_token", "refresh_token_revoked", "refresh_token_expired", "refresh_token_reused"],
+      503: ["config_missing"],
+    },
+  },
+  "POST /api/auth/logout": {
+    summary: "End the login",
+    description: "Revokes the refresh token's login (body or cookie), closes the user's sockets and clears the cookie. Always 204.",
+    tag: "accounts",
+    auth: "public",
+    responses: { 204: { description: "Signed out (or there was nothing to end)." } },
+  },
+  "GET /api/me": {
+    summary: "The signed-in user",
+    tag: "accounts",
+    auth: "bearer",
+    responses: { 200: { description: "The account.", schema: "MeResponse" } },
+  },
+  "GET /api/me/export": {
+    summary: "Export everything the account holds",
+    description: "Logins, integrations (never a token), integration events and the realtime history, as a JSON attachment.",
+    tag: "accounts",
+    auth: "bearer",
+    responses: {
+      200: {
+        description: "The export.",
+        schema: "AccountExport",
+        headers: { "Content-Disposition": "`attachment; filename=\"taskpilot-export-YYYY-MM-DD.json\"`" },
+      },
+    },
+  },
+  "DELETE /api/me": {
+    summary: "Delete the account",
+    description: "Asks for the password again, so a stolen access token alone cannot delete the account. Revokes provider grants and deletes every row of the user.",
+    tag: "accounts",
+    auth: "bearer",
+    responses: { 204: { description: "Deleted." } },
+    problems: { 401: ["invalid_credentials"], 429: ["rate_limited"] },
+  },
+
+  "GET /api/realtime": {
+    summary: "The user's event socket (WebSocket upgrade)",
+    description:
+      "Authenticated by a single-use ticket from `POST /api/realtime/ticket`, never an access token in the URL. Frames are `ServerFrame`s; send `{\"type\":\"ping\"}` or `{\"type\":\"resume\",\"after\":\"<id>\"}`.",
+    tag: "realtime",
+    auth: "public",
+    responses: { 101: { description: "Switching to the WebSocket protocol." } },
+    problems: { 401: ["invalid_ticket"], 426: ["upgrade_required"] },
+  },
+  "POST /api/realtime/ticket": {
+    summary: "A ticket for opening the event socket",
+    description: "Single use, valid for 60 seconds; only its hash is stored.",
+    tag: "realtime",
+    auth: "bearer",
+    responses: { 200: { description: "The ticket.", schema: "TicketResponse" } },
+  },
+  "GET /api/events": {
+    summary: "The user's event history",
+    description: "Up to `limit` events with an id greater than `after`, oldest first, from the database: how a client fills a `resume_gap`.",
+    tag: "realtime",
+    auth: "bearer",
+    responses: { 200: { description: "The events.", schema: "EventsListResponse" } },
+  },
+  "POST /api/realtime/test-ping": {
+    summary: "Round trip to the caller's hub (development only)",
+    description: "Exists only with `SANDBOX_PROVIDERS=true`; 404 otherwise. The benchmark's floor.",
+    tag: "development",
+    auth: "bearer",
+    responses: { 200: { description: "The hub answered.", schema: "TestPingResponse" } },
+    problems: { 404: ["not_found"] },
+  },
+  "POST /api/realtime/test-event": {
+    summary: "Publish a status event to the caller (development only)",
+    description: "Exists only with `SANDBOX_PROVIDERS=true`; 404 otherwise.",
+    tag: "development",
+    auth: "bearer",
+    responses: { 201: { description: "Published.", schema: "TestEventResponse" } },
+    problems: { 404: ["not_found"] },
+  },
+
+  "GET /api/integrations": {
+    summary: "Every provider, connected or not",
+    tag: "integrations",
+    auth: "bearer",
+    responses: { 200: { description: "One entry per provider.", schema: "IntegrationList" } },
+  },
+  "GET /api/integrations/{provider}/status": {
+    summary: "One integration",
+    tag: "integrations",
+    auth: "bearer",
+    responses: { 200: { description: "The integration.", schema: "Integration" } },
+    problems: KNOWN_PROVIDER,
+  },
+  "POST /api/integrations/{provider}/auth": {
+    summary: "Start connecting a provider",
+    description:
+      "Stores a hashed, single-use, 10-minute `state` and a PKCE verifier for this user and provider, and answers the provider's authorization URL. `returnTo` must be a path on this site.",
+    tag: "integrations",
+    auth: "bearer",
+    responses: { 200: { description: "Where to send the browser.", schema: "AuthorizationUrl" } },
+    problems: { ...KNOWN_PROVIDER, 503: ["config_missing"] },
+  },
+  "GET /api/integrations/{provider}/callback": {
+    summary: "The provider's redirect back (browser only)",
+    description:
+      "Reached by the provider's redirect, so without an access token: the `state` names the user. Always redirects into the app: `?connected={provider}` on success, `?error={code}&provider={provider}` otherwise (for example `invalid_state`, `state_expired`, `access_denied`, `token_exchange_failed`); nothing is connected unless the state checks out.",
+    tag: "integrations",
+    auth: "public",
+    lenientQuery: true,
+    responses: { 302: { description: "Back into the app.", headers: { Location: "`{returnTo}?connected=…` or `?error=…&provider=…`" } } },
+    problems: KNOWN_PROVIDER,
+  },
+  "POST /api/integrations/{provider}/disconnect": {
+    summary: "Disconnect a provider",
+    description: "Revokes the grant at the provider when it can (a failed revoke is recorded, never a reason to keep the tokens), then deletes the tokens.",
+    tag: "integrations",
+    auth: "bearer",
+    responses: { 200: { description: "The integration, now `disconnected`.", schema: "Integration" } },
+    problems: { ...KNOWN_PROVIDER, 409: ["not_connected"] },
+  },
+  "POST /api/integrations/{provider}/refresh": {
+    summary: "Refresh the provider's access token now",
+    description: "A forced refresh through the user's single flight. On failure the problem's `detail` carries the provider's own description and `integrationStatus` the integration's status afterwards.",
+    tag: "integrations",
+    auth: "bearer",
+    responses: { 200: { description: "The integration after the refresh.", schema: "Integration" } },
+    problems: {
+      ...KNOWN_PROVIDER,
+      409: ["not_connected", "integration_expired", "token_unreadable", "refresh_unsupported"],
+      502: ["provider_unavailable", "refresh_failed"],
+      503: ["config_missing"],
+    },
+  },
+  "GET /api/integrations/{provider}/events": {
+    summary: "The integration's transitions (debug history)",
+    description: "Started, connected, refreshed, refresh failed, error, expired, disconnected, with the provider's own error code; never a token.",
+    tag: "integrations",
+    auth: "bearer",
+    responses: { 200: { description: "The latest 100, newest first.", schema: "IntegrationEventList" } },
+    problems: KNOWN_PROVIDER,
+  },
+
+  "GET /api/tools": {
+    summary: "The tools of the integrations active now",
+    tag: "tools",
+    auth: "bearer",
+    responses: { 200: { description: "The tools the agent gets.", schema: "ToolList" } },
+  },
+};
