@@ -1,8 +1,8 @@
 import { z } from "zod";
 
 /**
- * The one definition of what travels on the WebSocket (CONTRACT.md
- * "WebSocket"). The worker validates every published event against it and
+ * The one definition of what travels on the WebSocket (docs/architecture.md,
+ * "The event path"). The worker validates every published event against it and
  * the web app parses every received frame with it, so the two ends cannot
  * drift apart.
  */

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** Shapes of CONTRACT.md "Integrations", shared by the worker and the web app. */
+/** The integration shapes of the API (as GET /api/openapi.json names them), shared by the worker and the web app. */
 
 export const ProviderName = z.enum(["gmail", "calendar", "slack", "github"]);
 export type ProviderName = z.infer<typeof ProviderName>;

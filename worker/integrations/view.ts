@@ -2,7 +2,7 @@ import type { Integration, IntegrationEvent, IntegrationStatus } from "../contra
 import type { IntegrationEventRow, IntegrationRow } from "../db/integrations";
 import { providerSpec, type ProviderId } from "./providers";
 
-/** The public shape of one integration (CONTRACT.md `Integration`); tokens never leave the row. */
+/** The public shape of one integration (`Integration` in worker/contract/integrations.ts); tokens never leave the row. */
 export function toIntegration(provider: ProviderId, row: IntegrationRow | undefined): Integration {
   const spec = providerSpec(provider);
   const base: Integration = {

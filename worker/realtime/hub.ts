@@ -48,7 +48,7 @@ export interface HubStats {
 export class UserHub extends DurableObject<Env> {
   private log: EventLog;
   private historyChecked: Promise<void> | undefined;
-  /** In-flight token refreshes by provider: the single flight of DESIGN.md capability 2. */
+  /** In-flight token refreshes by provider: one upstream refresh per integration at a time (docs/architecture.md, "Token refresh"). */
   private refreshes = new Map<string, Promise<RefreshOutcome>>();
 
   constructor(ctx: DurableObjectState, env: Env) {

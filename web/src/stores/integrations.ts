@@ -2,7 +2,7 @@ import { createSignal } from "solid-js";
 import type { Integration, IntegrationEvent, ProviderName } from "../../../worker/contract/integrations";
 import { api as defaultClient, errorMessage, type ApiClient } from "../lib/api";
 
-/** An `integration` frame from the event stream (CONTRACT.md, WebSocket). */
+/** An `integration` frame from the event stream (`integrationEvent` in worker/contract/events.ts). */
 export interface IntegrationFrame {
   kind: "integration";
   provider: string;
