@@ -56,7 +56,7 @@ const STATUS_TEXT: Record<number, string> = {
 };
 
 /** Request schemas as the client sends them: defaults make a field optional, transforms are described by their input. */
-export function requestSchema(schema: z.ZodType): Json {
+function requestSchema(schema: z.ZodType): Json {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: "draft-2020-12", io: "input", unrepresentable: "any" }) as Json;
   return rest;
 }
