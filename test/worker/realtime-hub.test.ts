@@ -1,9 +1,9 @@
 import { env, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { PING_TEXT } from "../../worker/contract/events";
 import { MAX_SOCKETS_PER_USER, UserHub } from "../../worker/realtime/hub";
 import { publish, userHub } from "../../worker/realtime/publish";
-import { connect, createUser, type TestSocket } from "./realtime-helpers";
+import { connect, createUser, getTicket, upgrade, type TestSocket } from "./realtime-helpers";
 
 const statusEvent = (message: string) => ({ kind: "status" as const, jobId: "job-h", scope: "session" as const, status: "ok", message });
 
@@ -26,6 +26,30 @@ describe("UserHub", () => {
     await s1.until(() => s1.events.length === 2, "both events on s1");
     await s2.until(() => s2.events.length === 2, "both events on s2");
     for (const s of [s1, s2]) s.close();
+  });
+
+  it("a ticket whose account was deleted meanwhile gets a 401 problem (account_deleted) from the upgrade, not a 500", async () => {
+    const a = await createUser();
+    const ticket = await getTicket(a);
+    await userHub(env, a.id).purge();
+    const res = await upgrade(ticket);
+    expect(res.status).toBe(401);
+    expect(res.headers.get("content-type")).toContain("application/problem+json");
+    expect(((await res.json()) as { code: string }).code).toBe("account_deleted");
+    expect(res.webSocket).toBeNull();
+  });
+
+  it("a hub bound to another user refuses the socket with a 409 problem and logs it, instead of throwing into a 500", async () => {
+    const [a, b] = [await createUser(), await createUser()];
+    // A routing bug binds a's hub to b.
+    await userHub(env, a.id).publish(b.id, statusEvent("misrouted"));
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const res = await upgrade(await getTicket(a));
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { code: string }).code).toBe("realtime_hub_conflict");
+    const logged = errors.mock.calls.map((c) => JSON.parse(String(c[0])) as Record<string, unknown>);
+    expect(logged).toContainEqual(expect.objectContaining({ message: "realtime_socket_refused", refused: "hub_user_mismatch", userId: a.id, hubUserId: b.id }));
+    errors.mockRestore();
   });
 
   it("after purge (account deletion) refuses new events, so a racing publish cannot write the user's data back", async () => {
