@@ -1,31 +1,47 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { PING_TEXT } from "../../worker/contract/events";
-import { MAX_SOCKETS_PER_USER, UserHub } from "../../worker/realtime/hub";
+import { MAX_SOCKETS_PER_USER, UserHub, type SocketAttachment } from "../../worker/realtime/hub";
 import { publish, userHub } from "../../worker/realtime/publish";
 import { connect, createUser, getTicket, upgrade, type TestSocket } from "./realtime-helpers";
 
 const statusEvent = (message: string) => ({ kind: "status" as const, jobId: "job-h", scope: "session" as const, status: "ok", message });
 
 describe("UserHub", () => {
-  it("rebuilt from storage (as after eviction) still knows its sockets' users and keeps numbering", async () => {
+  it("after the runtime drops the hub (ctx.abort), the instance it builds next keeps numbering and replays what a reconnecting socket missed", async () => {
     const a = await createUser();
-    const [s1, s2] = [await connect(a), await connect(a)];
+    const before = await connect(a);
     await publish(env, a.id, statusEvent("before eviction"));
-
-    // A new instance over the same state has nothing in memory: only storage and socket attachments.
-    const frame = await runInDurableObject(userHub(env, a.id), async (_old, state) => {
-      const rebuilt = new UserHub(state, env);
-      const stats = await rebuilt.stats();
-      expect(stats.userId).toBe(a.id);
-      expect(stats.socketUsers).toEqual([a.id, a.id]);
-      expect(stats.lastId).toBe("1");
-      return rebuilt.publish(a.id, statusEvent("after eviction"));
+    await before.until(() => before.events.length === 1, "the first event");
+    // What survives hibernation: every socket carries its user and replay position in its attachment.
+    const evicted = await runInDurableObject(userHub(env, a.id), (hub, state) => {
+      expect(state.getWebSockets().map((ws) => ws.deserializeAttachment() as SocketAttachment)).toEqual([
+        { userId: a.id, serial: 1, coveredAfter: 0 },
+      ]);
+      return hub;
     });
-    expect(frame.id).toBe("2");
-    await s1.until(() => s1.events.length === 2, "both events on s1");
-    await s2.until(() => s2.events.length === 2, "both events on s2");
-    for (const s of [s1, s2]) s.close();
+
+    // The runtime's own reset (as on eviction or a code update): the instance and its memory go, its sockets with it.
+    await runInDurableObject(userHub(env, a.id), (_hub, state) => state.abort("evicted by the test")).catch(() => undefined);
+    await before.until(() => before.closed !== undefined, "the reset to close the socket");
+
+    // The next call reaches a new instance the runtime constructs over the same storage.
+    const missed = await publish(env, a.id, statusEvent("while away"));
+    expect(missed.id).toBe("2");
+    const after = await connect(a);
+    after.send(JSON.stringify({ type: "resume", after: before.events[0]!.id }));
+    await after.until(() => after.events.length === 1, "the missed event replayed");
+    await publish(env, a.id, statusEvent("live again"));
+    await after.until(() => after.events.length === 2, "the live event");
+    expect(after.events.map((e) => [e.id, e.kind === "status" && e.message])).toEqual([
+      ["2", "while away"],
+      ["3", "live again"],
+    ]);
+
+    const woken = await runInDurableObject(userHub(env, a.id), (hub) => hub);
+    expect(woken).not.toBe(evicted);
+    expect(await userHub(env, a.id).stats()).toMatchObject({ userId: a.id, sockets: 1, socketUsers: [a.id], lastId: "3" });
+    after.close();
   });
 
   it("a ticket whose account was deleted meanwhile gets a 401 problem (account_deleted) from the upgrade, not a 500", async () => {
