@@ -4,10 +4,8 @@ import { describe, expect, it, vi } from "vitest";
 import type { ServerFrame } from "../../worker/contract/events";
 import { issueAccessToken } from "../../worker/auth/access-token";
 import { database, schema } from "../../worker/db/client";
-import { runScheduled } from "../../worker/ops/cron";
 import { publish, userHub } from "../../worker/realtime/publish";
-import { hashTicket } from "../../worker/realtime/tickets";
-import { authed, createUser, getTicket, ORIGIN } from "./realtime-helpers";
+import { authed, createUser, ORIGIN } from "./realtime-helpers";
 
 const statusEvent = (message: string) => ({ kind: "status" as const, jobId: "job-x", scope: "session" as const, status: "ok", message });
 
@@ -59,19 +57,5 @@ describe("a malformed stored event row", () => {
       [4, "id_mismatch"],
     ]);
     errors.mockRestore();
-  });
-});
-
-describe("ticket housekeeping", () => {
-  it("the cron task deletes expired and used tickets and keeps live ones", async () => {
-    const a = await createUser();
-    const [expired, used, live] = [await getTicket(a), await getTicket(a), await getTicket(a)];
-    const db = database(env);
-    const byHash = async (t: string) => eq(schema.realtimeTickets.ticketHash, await hashTicket(t));
-    await db.update(schema.realtimeTickets).set({ expiresAt: new Date(Date.now() - 1000) }).where(await byHash(expired));
-    await db.update(schema.realtimeTickets).set({ usedAt: new Date() }).where(await byHash(used));
-    await runScheduled(env);
-    const left = await db.select().from(schema.realtimeTickets).where(eq(schema.realtimeTickets.userId, a.id));
-    expect(left.map((r) => r.ticketHash)).toEqual([await hashTicket(live)]);
   });
 });

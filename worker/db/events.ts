@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNotNull, isNull, lt, max, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, max, sql } from "drizzle-orm";
 import { serverFrame, type ServerFrame } from "../contract/events";
 import { log } from "../http/log";
 import type { Database } from "./client";
@@ -78,9 +78,4 @@ export async function consumeTicket(db: Database, ticketHash: string, now: Date)
     .where(and(eq(realtimeTickets.ticketHash, ticketHash), isNull(realtimeTickets.usedAt), gt(realtimeTickets.expiresAt, now)))
     .returning({ userId: realtimeTickets.userId });
   return rows[0]?.userId;
-}
-
-/** Tickets that can no longer be used (expired, or used) are only clutter. */
-export async function deleteSpentTickets(db: Database, now: Date): Promise<void> {
-  await db.delete(realtimeTickets).where(or(lt(realtimeTickets.expiresAt, now), isNotNull(realtimeTickets.usedAt)));
 }

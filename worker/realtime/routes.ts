@@ -3,11 +3,10 @@ import { z } from "zod";
 import { eventId, type EventsListResponse, type TicketResponse } from "../contract/events";
 import { requireUser } from "../auth/middleware";
 import { database } from "../db/client";
-import { consumeTicket, deleteSpentTickets, insertTicket, listEvents } from "../db/events";
+import { consumeTicket, insertTicket, listEvents } from "../db/events";
 import { AppError } from "../errors";
 import type { AppBindings } from "../http/types";
 import { jsonBody, queryParams } from "../http/validate";
-import { registerCronTask } from "../ops/cron";
 import { HUB_REFUSED_STATUS, HUB_USER_HEADER, type HubRefusal } from "./hub";
 import { publish, userHub } from "./publish";
 import { hashTicket, newTicket, TICKET_TTL_SECONDS } from "./tickets";
@@ -95,5 +94,3 @@ export const eventsHistory = new Hono<AppBindings>().get(
     return c.json({ events } satisfies EventsListResponse);
   },
 );
-
-registerCronTask("purge_spent_realtime_tickets", (env, now) => deleteSpentTickets(database(env), now));
