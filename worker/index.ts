@@ -7,8 +7,11 @@ import { health } from "./health/routes";
 import { integrations, tools } from "./integrations/routes";
 import { accessLog, corsForPublicUrl, limitBody, securityHeaders, withConfig, withRequestId } from "./http/middleware";
 import type { AppBindings } from "./http/types";
-import { runScheduled } from "./ops/cron";
+<<<<<<< HEAD
 import { openApiDocument } from "./openapi";
+=======
+import { scheduled } from "./ops/cron";
+>>>>>>> ops
 import { eventsHistory, realtime } from "./realtime/routes";
 import { dispatchQueue } from "./ops/queues";
 import { sandbox } from "./sandbox";
@@ -38,7 +41,7 @@ app.onError(renderError);
 export default {
   fetch: app.fetch,
   queue: (batch, env, ctx) => dispatchQueue(batch, env, ctx),
-  scheduled: (_controller, env, ctx) => ctx.waitUntil(runScheduled(env)),
+  scheduled,
 } satisfies ExportedHandler<Env>;
 
 export { UserHub } from "./realtime/hub";

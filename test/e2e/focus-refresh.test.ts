@@ -35,6 +35,22 @@ async function setVisibility(page: Page, state: "hidden" | "visible") {
   }, state);
 }
 
+/**
+ * Publishes a status event and waits for the tab to show it. Frames arrive
+ * in order on the one socket, so once the marker is on screen the tab has
+ * handled everything sent before it: a positive signal to check that
+ * something did not happen, instead of waiting a while.
+ */
+async function markerShown(page: Page, accessToken: string, message: string) {
+  const published = await fetch(`${baseUrl}/api/realtime/test-event`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${accessToken}` },
+    body: JSON.stringify({ message }),
+  });
+  expect(published.status).toBe(201);
+  await page.getByText(message, { exact: true }).waitFor();
+}
+
 const gmailStatus = (page: Page) => page.locator('article[data-provider="gmail"]').getByTestId("status").textContent();
 
 describe("focus-aware refresh in the browser", () => {
@@ -77,7 +93,7 @@ describe("focus-aware refresh in the browser", () => {
     });
     expect(disconnected.status).toBe(200);
     await expect.poll(() => filter.withheld).toBeGreaterThan(0);
-    await page.waitForTimeout(1_000);
+    await markerShown(page, accessToken, "Marker after the disconnect");
     expect(await gmailStatus(page)).toBe("Connected");
 
     const listFetches: string[] = [];
@@ -92,7 +108,7 @@ describe("focus-aware refresh in the browser", () => {
     await setVisibility(page, "visible");
     await page.evaluate(() => window.dispatchEvent(new Event("focus")));
     await expect.poll(() => gmailStatus(page)).toBe("Disconnected");
-    await page.waitForTimeout(1_500);
+    await markerShown(page, accessToken, "Marker after the refetch");
     expect(listFetches).toHaveLength(1);
     expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
     await context.close();

@@ -1,8 +1,9 @@
 import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { getConfig } from "../../worker/config";
 import { AccountExport } from "../../worker/contract/auth";
 import { decryptToken } from "../../worker/integrations/crypto";
+import { publish } from "../../worker/realtime/publish";
 import { exportAccount } from "./account-helpers";
 import { problemOf, register } from "./auth-helpers";
 import { api, connect, storedRow } from "./integrations-helpers";
@@ -78,6 +79,32 @@ describe("GET /api/me/export", () => {
     expect(data.events).toEqual([]);
     expect(JSON.stringify(data)).not.toContain(theirs.user.id);
     expect(JSON.stringify(data)).not.toContain(theirs.user.email);
+  });
+
+  it("skips and logs malformed stored events instead of failing, however many of them come first", async () => {
+    const user = await register();
+    // More bad rows than one export page holds, written straight into D1 ahead of the good ones.
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 501)
+       INSERT INTO events (user_id, seq, kind, frame, created_at) SELECT ?1, i, 'status', CASE WHEN i % 2 THEN '{not json' ELSE '{"kind":"dance"}' END, ?2 FROM n`,
+    )
+      .bind(user.user.id, Date.now())
+      .run();
+    const status = (message: string) => ({ kind: "status" as const, jobId: "job-export", scope: "session" as const, status: "ok", message });
+    await publish(env, user.user.id, status("after the bad rows"));
+    await publish(env, user.user.id, status("and one more"));
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+
+    const res = await exportAccount(user.accessToken);
+    expect(res.status).toBe(200);
+    const data = AccountExport.parse(await res.json());
+    expect(data.events.map((e) => [e.id, e.kind === "status" && e.message])).toEqual([
+      ["502", "after the bad rows"],
+      ["503", "and one more"],
+    ]);
+    const skipped = errors.mock.calls.filter((c) => String(c[0]).includes('"realtime_stored_frame_invalid"'));
+    expect(skipped).toHaveLength(501);
+    errors.mockRestore();
   });
 
   it("needs an access token", async () => {

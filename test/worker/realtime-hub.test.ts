@@ -1,31 +1,71 @@
 import { env, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { PING_TEXT } from "../../worker/contract/events";
-import { MAX_SOCKETS_PER_USER, UserHub } from "../../worker/realtime/hub";
+import { MAX_SOCKETS_PER_USER, UserHub, type SocketAttachment } from "../../worker/realtime/hub";
 import { publish, userHub } from "../../worker/realtime/publish";
-import { connect, createUser, type TestSocket } from "./realtime-helpers";
+import { connect, createUser, getTicket, upgrade, type TestSocket } from "./realtime-helpers";
 
 const statusEvent = (message: string) => ({ kind: "status" as const, jobId: "job-h", scope: "session" as const, status: "ok", message });
 
 describe("UserHub", () => {
-  it("rebuilt from storage (as after eviction) still knows its sockets' users and keeps numbering", async () => {
+  it("after the runtime drops the hub (ctx.abort), the instance it builds next keeps numbering and replays what a reconnecting socket missed", async () => {
     const a = await createUser();
-    const [s1, s2] = [await connect(a), await connect(a)];
+    const before = await connect(a);
     await publish(env, a.id, statusEvent("before eviction"));
-
-    // A new instance over the same state has nothing in memory: only storage and socket attachments.
-    const frame = await runInDurableObject(userHub(env, a.id), async (_old, state) => {
-      const rebuilt = new UserHub(state, env);
-      const stats = await rebuilt.stats();
-      expect(stats.userId).toBe(a.id);
-      expect(stats.socketUsers).toEqual([a.id, a.id]);
-      expect(stats.lastId).toBe("1");
-      return rebuilt.publish(a.id, statusEvent("after eviction"));
+    await before.until(() => before.events.length === 1, "the first event");
+    // What survives hibernation: every socket carries its user and replay position in its attachment.
+    const evicted = await runInDurableObject(userHub(env, a.id), (hub, state) => {
+      expect(state.getWebSockets().map((ws) => ws.deserializeAttachment() as SocketAttachment)).toEqual([
+        { userId: a.id, serial: 1, coveredAfter: 0 },
+      ]);
+      return hub;
     });
-    expect(frame.id).toBe("2");
-    await s1.until(() => s1.events.length === 2, "both events on s1");
-    await s2.until(() => s2.events.length === 2, "both events on s2");
-    for (const s of [s1, s2]) s.close();
+
+    // The runtime's own reset (as on eviction or a code update): the instance and its memory go, its sockets with it.
+    await runInDurableObject(userHub(env, a.id), (_hub, state) => state.abort("evicted by the test")).catch(() => undefined);
+    await before.until(() => before.closed !== undefined, "the reset to close the socket");
+
+    // The next call reaches a new instance the runtime constructs over the same storage.
+    const missed = await publish(env, a.id, statusEvent("while away"));
+    expect(missed.id).toBe("2");
+    const after = await connect(a);
+    after.send(JSON.stringify({ type: "resume", after: before.events[0]!.id }));
+    await after.until(() => after.events.length === 1, "the missed event replayed");
+    await publish(env, a.id, statusEvent("live again"));
+    await after.until(() => after.events.length === 2, "the live event");
+    expect(after.events.map((e) => [e.id, e.kind === "status" && e.message])).toEqual([
+      ["2", "while away"],
+      ["3", "live again"],
+    ]);
+
+    const woken = await runInDurableObject(userHub(env, a.id), (hub) => hub);
+    expect(woken).not.toBe(evicted);
+    expect(await userHub(env, a.id).stats()).toMatchObject({ userId: a.id, sockets: 1, socketUsers: [a.id], lastId: "3" });
+    after.close();
+  });
+
+  it("a ticket whose account was deleted meanwhile gets a 401 problem (account_deleted) from the upgrade, not a 500", async () => {
+    const a = await createUser();
+    const ticket = await getTicket(a);
+    await userHub(env, a.id).purge();
+    const res = await upgrade(ticket);
+    expect(res.status).toBe(401);
+    expect(res.headers.get("content-type")).toContain("application/problem+json");
+    expect(((await res.json()) as { code: string }).code).toBe("account_deleted");
+    expect(res.webSocket).toBeNull();
+  });
+
+  it("a hub bound to another user refuses the socket with a 409 problem and logs it, instead of throwing into a 500", async () => {
+    const [a, b] = [await createUser(), await createUser()];
+    // A routing bug binds a's hub to b.
+    await userHub(env, a.id).publish(b.id, statusEvent("misrouted"));
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const res = await upgrade(await getTicket(a));
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { code: string }).code).toBe("realtime_hub_conflict");
+    const logged = errors.mock.calls.map((c) => JSON.parse(String(c[0])) as Record<string, unknown>);
+    expect(logged).toContainEqual(expect.objectContaining({ message: "realtime_socket_refused", refused: "hub_user_mismatch", userId: a.id, hubUserId: b.id }));
+    errors.mockRestore();
   });
 
   it("after purge (account deletion) refuses new events, so a racing publish cannot write the user's data back", async () => {

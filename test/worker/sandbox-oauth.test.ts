@@ -18,6 +18,8 @@ import {
 } from "./sandbox-helpers";
 import { sha256Hex } from "../../worker/sandbox/crypto";
 import { purgeSandbox } from "../../worker/sandbox";
+import { CLOCK_ADVANCE_HEADER, MAX_CLOCK_ADVANCE_SECONDS } from "../../worker/sandbox/clock";
+import { CODE_TTL_MS } from "../../worker/sandbox/oauth/authorize";
 
 /** The sandbox authorization server, clause by clause (RFC 6749, RFC 7636, RFC 7009). */
 
@@ -297,18 +299,47 @@ describe("revocation (RFC 7009) and expiry", () => {
   it("an access token past its lifetime is rejected like the provider does (lifetime from SANDBOX_ACCESS_TOKEN_TTL_SECONDS)", async () => {
     const { verifier, challenge } = await pkcePair();
     const { code } = await authorize("github", { challenge, email: uniqueSandboxEmail("ttl") });
-    const res = await fetchWithEnv(`${ORIGIN}/sandbox/github/oauth/token`, { SANDBOX_ACCESS_TOKEN_TTL_SECONDS: "1" }, {
+    const res = await fetchWithEnv(`${ORIGIN}/sandbox/github/oauth/token`, { SANDBOX_ACCESS_TOKEN_TTL_SECONDS: "600" }, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${btoa("sandbox-client:sandbox-secret")}` },
       body: new URLSearchParams({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: callback() }),
     });
     const t = (await res.json()) as TokenBody;
-    expect(t.expires_in).toBe(1);
-    expect((await api("/sandbox/github/api/user", t.access_token)).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 1100));
-    const expired = await api("/sandbox/github/api/user", t.access_token);
+    expect(t.expires_in).toBe(600);
+    // The sandbox's clock moves for one request instead of the test waiting out the lifetime.
+    const at = (advance: number) => api("/sandbox/github/api/user", t.access_token, { headers: { [CLOCK_ADVANCE_HEADER]: String(advance) } });
+    expect((await at(0)).status).toBe(200);
+    expect((await at(300)).status).toBe(200);
+    const expired = await at(600);
     expect(expired.status).toBe(401);
     expect(((await expired.json()) as { message: string }).message).toBe("Bad credentials");
+    // Nothing was changed by looking: the real clock still sees a live token.
+    expect((await api("/sandbox/github/api/user", t.access_token)).status).toBe(200);
+  });
+
+  it("an authorization code past its 60 s lifetime is invalid_grant, seen through the sandbox clock", async () => {
+    const { verifier, challenge } = await pkcePair();
+    const { code } = await authorize("google", { challenge, email: uniqueSandboxEmail("code-ttl") });
+    const exchange = (advance: number) =>
+      SELF.fetch(`${ORIGIN}/sandbox/google/oauth/token`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          authorization: `Basic ${btoa("sandbox-client:sandbox-secret")}`,
+          [CLOCK_ADVANCE_HEADER]: String(advance),
+        },
+        body: new URLSearchParams({ grant_type: "authorization_code", code, code_verifier: verifier, redirect_uri: callback() }),
+      });
+    const late = await oauthErrorOf(await exchange(CODE_TTL_MS / 1000));
+    expect(late).toEqual({ error: "invalid_grant", error_description: "The authorization code has expired." });
+  });
+
+  it("refuses a malformed clock header instead of ignoring it", async () => {
+    for (const bad of ["-5", "1.5", "soon", String(MAX_CLOCK_ADVANCE_SECONDS + 1)]) {
+      const res = await api("/sandbox/github/api/user", "gho_sbx-unknown", { headers: { [CLOCK_ADVANCE_HEADER]: bad } });
+      expect(res.status, bad).toBe(400);
+      expect(((await res.json()) as { code: string }).code).toBe("invalid_sandbox_clock");
+    }
   });
 });
 

@@ -59,8 +59,8 @@ async function allEvents(db: Database, userId: string): Promise<ServerFrame[]> {
   for (;;) {
     const page = await listEvents(db, userId, after, EVENTS_PAGE);
     frames.push(...page);
-    // Ends at the first empty page, not the first short one: listEvents drops frames that no longer parse.
-    if (page.length === 0) return frames;
+    // listEvents skips rows that no longer parse without shortening a page, so a short page is the end.
+    if (page.length < EVENTS_PAGE) return frames;
     after = Number(page[page.length - 1]!.id);
   }
 }

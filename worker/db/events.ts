@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNotNull, isNull, lt, max, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, max, sql } from "drizzle-orm";
 import { serverFrame, type ServerFrame } from "../contract/events";
 import { log } from "../http/log";
 import type { Database } from "./client";
@@ -10,21 +10,52 @@ export async function latestEventSeq(db: Database, userId: string): Promise<numb
   return row?.seq ?? 0;
 }
 
-/** A user's events with seq > after, oldest first. A stored frame that no longer parses is skipped and logged. */
-export async function listEvents(db: Database, userId: string, after: number, limit: number): Promise<ServerFrame[]> {
-  const rows = await db
-    .select({ seq: events.seq, frame: events.frame })
-    .from(events)
-    .where(and(eq(events.userId, userId), gt(events.seq, after)))
-    .orderBy(asc(events.seq))
-    .limit(limit);
-  const frames: ServerFrame[] = [];
-  for (const row of rows) {
-    const parsed = serverFrame.safeParse(JSON.parse(row.frame));
-    if (parsed.success) frames.push(parsed.data);
-    else log("error", "realtime_stored_frame_invalid", { userId, seq: row.seq });
+/** Why a stored history row is not served: it is skipped, logged and counted, never a failed request. */
+export type StoredFrameProblem = "invalid_json" | "invalid_frame" | "id_mismatch";
+
+/**
+ * Parses one stored row. A row can go bad outside this code (a manual edit,
+ * a restore, a frame written before a contract change): it must cost that
+ * row only, not the whole history or the account export.
+ */
+export function parseStoredFrame(seq: number, text: string): ServerFrame | StoredFrameProblem {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return "invalid_json";
   }
-  return frames;
+  const parsed = serverFrame.safeParse(json);
+  if (!parsed.success) return "invalid_frame";
+  // Clients resume from the ids they saw; a frame whose id is not its row's seq would send them to the wrong place.
+  return parsed.data.id === String(seq) ? parsed.data : "id_mismatch";
+}
+
+/**
+ * A user's events with seq > after, oldest first, up to `limit` of them. A
+ * stored row that does not parse is skipped and logged; it neither fails the
+ * request nor shortens the page, so a short page always means "no more".
+ */
+export async function listEvents(db: Database, userId: string, after: number, limit: number): Promise<ServerFrame[]> {
+  const frames: ServerFrame[] = [];
+  let cursor = after;
+  for (;;) {
+    const want = limit - frames.length;
+    const rows = await db
+      .select({ seq: events.seq, frame: events.frame })
+      .from(events)
+      .where(and(eq(events.userId, userId), gt(events.seq, cursor)))
+      .orderBy(asc(events.seq))
+      .limit(want);
+    for (const row of rows) {
+      const frame = parseStoredFrame(row.seq, row.frame);
+      if (typeof frame === "string") log("error", "realtime_stored_frame_invalid", { userId, seq: row.seq, problem: frame });
+      else frames.push(frame);
+    }
+    // Every row read was good (page full) or there were fewer rows than asked (history exhausted).
+    if (rows.length < want || frames.length === limit) return frames;
+    cursor = rows[rows.length - 1]!.seq;
+  }
 }
 
 /** Stores a ticket for an existing user; false when the user is gone (a still-valid token of a deleted account). */
@@ -47,9 +78,4 @@ export async function consumeTicket(db: Database, ticketHash: string, now: Date)
     .where(and(eq(realtimeTickets.ticketHash, ticketHash), isNull(realtimeTickets.usedAt), gt(realtimeTickets.expiresAt, now)))
     .returning({ userId: realtimeTickets.userId });
   return rows[0]?.userId;
-}
-
-/** Tickets that can no longer be used (expired, or used) are only clutter. */
-export async function deleteSpentTickets(db: Database, now: Date): Promise<void> {
-  await db.delete(realtimeTickets).where(or(lt(realtimeTickets.expiresAt, now), isNotNull(realtimeTickets.usedAt)));
 }

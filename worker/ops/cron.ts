@@ -1,7 +1,7 @@
-import { lt } from "drizzle-orm";
-import { database, schema } from "../db/client";
+import { database } from "../db/client";
 import type { Env } from "../env";
 import { log } from "../http/log";
+import { runRetention } from "./retention";
 
 export type CronTask = (env: Env, now: Date) => Promise<void>;
 
@@ -11,10 +11,9 @@ export function registerCronTask(name: string, task: CronTask): void {
   tasks.push([name, task]);
 }
 
-/** Drops rows whose only purpose has expired (rate-limit windows older than a day). */
-registerCronTask("purge_expired", async (env, now) => {
-  const db = database(env);
-  await db.delete(schema.rateLimits).where(lt(schema.rateLimits.windowStart, now.getTime() - 86_400_000));
+/** Drops what has outlived its retention (worker/ops/README.md), in bounded batches. */
+registerCronTask("retention", async (env, now) => {
+  await runRetention(database(env), now);
 });
 
 /** Runs every registered task; one failing task does not stop the others. */
@@ -24,3 +23,12 @@ export async function runScheduled(env: Env, now = new Date()): Promise<void> {
     if (r.status === "rejected") log("error", "cron_task_failed", { task: tasks[i]![0], error: String(r.reason) });
   });
 }
+
+/**
+ * The Workers `scheduled` entry: every task sees the pass's scheduled time
+ * as "now", so a test drives retention and refresh with the clock it passes
+ * to the controller instead of waiting for one.
+ */
+export const scheduled: ExportedHandlerScheduledHandler<Env> = (controller, env, ctx) => {
+  ctx.waitUntil(runScheduled(env, new Date(controller.scheduledTime)));
+};

@@ -16,6 +16,13 @@ export const CLOSE_TOO_BIG = 1009;
 export const CLOSE_POLICY = 1008;
 /** Application close code: the user signed out or was deleted; a new ticket is needed. */
 export const CLOSE_SIGNED_OUT = 4001;
+/**
+ * Why a hub refuses a socket. Answered as a 409 with `{ refused }` instead of
+ * an exception, so the worker can turn a known state into a problem response
+ * rather than a 500 (worker/realtime/routes.ts).
+ */
+export type HubRefusal = "account_deleted" | "hub_user_mismatch";
+export const HUB_REFUSED_STATUS = 409;
 const HISTORY_RETRY_MS = 5_000;
 const PRUNE_EVERY = 100;
 
@@ -125,6 +132,11 @@ export class UserHub extends DurableObject<Env> {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || !userId) {
       return new Response("expected an authenticated WebSocket upgrade", { status: 400 });
     }
+    const refused = this.refusal(userId);
+    if (refused) {
+      log(refused === "account_deleted" ? "info" : "error", "realtime_socket_refused", { userId, hubUserId: this.log.userId, refused });
+      return Response.json({ refused } satisfies { refused: HubRefusal }, { status: HUB_REFUSED_STATUS });
+    }
     this.claim(userId);
     this.makeRoomForOneMore();
     const { 0: client, 1: server } = new WebSocketPair();
@@ -209,9 +221,16 @@ export class UserHub extends DurableObject<Env> {
 
   /** A hub serves exactly one user; a second user id means a routing bug, never shared sockets. */
   private claim(userId: string): void {
-    if (this.log.deleted) throw new Error("this UserHub's user has been deleted");
+    const refused = this.refusal(userId);
+    if (refused === "account_deleted") throw new Error("this UserHub's user has been deleted");
+    if (refused === "hub_user_mismatch") throw new Error("this UserHub belongs to another user");
     if (this.log.userId === undefined) this.log.bindUser(userId);
-    else if (this.log.userId !== userId) throw new Error("this UserHub belongs to another user");
+  }
+
+  private refusal(userId: string): HubRefusal | undefined {
+    if (this.log.deleted) return "account_deleted";
+    if (this.log.userId !== undefined && this.log.userId !== userId) return "hub_user_mismatch";
+    return undefined;
   }
 
   /** If this hub's storage starts empty while D1 already has events (storage lost), ids must not restart at 1. */

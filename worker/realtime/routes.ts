@@ -3,12 +3,11 @@ import { z } from "zod";
 import { eventId, type EventsListResponse, type TicketResponse } from "../contract/events";
 import { requireUser } from "../auth/middleware";
 import { database } from "../db/client";
-import { consumeTicket, deleteSpentTickets, insertTicket, listEvents } from "../db/events";
+import { consumeTicket, insertTicket, listEvents } from "../db/events";
 import { AppError } from "../errors";
 import type { AppBindings } from "../http/types";
 import { jsonBody, queryParams } from "../http/validate";
-import { registerCronTask } from "../ops/cron";
-import { HUB_USER_HEADER } from "./hub";
+import { HUB_REFUSED_STATUS, HUB_USER_HEADER, type HubRefusal } from "./hub";
 import { publish, userHub } from "./publish";
 import { hashTicket, newTicket, TICKET_TTL_SECONDS } from "./tickets";
 
@@ -28,6 +27,20 @@ const sandboxOnly: MiddlewareHandler<AppBindings> = async (c, next) => {
   await next();
 };
 
+/** A hub that will not take the socket says why; each known reason is a stable problem code, never a 500. */
+async function hubRefusalError(res: Response): Promise<AppError> {
+  const body = res.status === HUB_REFUSED_STATUS ? ((await res.json().catch(() => ({}))) as { refused?: HubRefusal }) : {};
+  switch (body.refused) {
+    case "account_deleted":
+      // The ticket was issued before the account was deleted; a new one cannot be had.
+      return new AppError(401, "account_deleted", "The account this ticket was issued for has been deleted.");
+    case "hub_user_mismatch":
+      return new AppError(409, "realtime_hub_conflict", "The realtime hub of this account is in an inconsistent state; the problem has been logged.");
+    default:
+      return new AppError(503, "realtime_unavailable", "The realtime service could not take the connection; try again.");
+  }
+}
+
 /** `GET /api/realtime?ticket=…` (the socket) and `POST /api/realtime/ticket`. */
 export const realtime = new Hono<AppBindings>()
   .get("/", requireUpgrade, queryParams(z.object({ ticket: z.string().min(1).max(512) })), async (c) => {
@@ -35,7 +48,9 @@ export const realtime = new Hono<AppBindings>()
     const userId = await consumeTicket(database(c.env), await hashTicket(ticket), new Date());
     if (!userId) throw new AppError(401, "invalid_ticket", "The ticket is unknown, expired or already used; ask for a new one.");
     const headers = new Headers({ upgrade: "websocket", [HUB_USER_HEADER]: userId });
-    return userHub(c.env, userId).fetch("https://user-hub/connect", { headers });
+    const res = await userHub(c.env, userId).fetch("https://user-hub/connect", { headers });
+    if (res.status === 101) return res;
+    throw await hubRefusalError(res);
   })
   .post("/ticket", requireUser, async (c) => {
     const ticket = newTicket();
@@ -79,5 +94,3 @@ export const eventsHistory = new Hono<AppBindings>().get(
     return c.json({ events } satisfies EventsListResponse);
   },
 );
-
-registerCronTask("purge_spent_realtime_tickets", (env, now) => deleteSpentTickets(database(env), now));

@@ -13,6 +13,7 @@ import { githubApi } from "./api/github";
 import { googleApi } from "./api/google";
 import { slackApi } from "./api/slack";
 import { SANDBOX_GROUPS, type SandboxGroup } from "./catalog";
+import { checkSandboxClock } from "./clock";
 import { errorPage } from "./oauth/consent-page";
 import { authorizeRoutes } from "./oauth/authorize";
 import { tokenRoutes } from "./oauth/token";
@@ -36,7 +37,7 @@ const sandboxOnly: MiddlewareHandler<AppBindings> = async (c, next) => {
 const API_BASE: Record<SandboxGroup, string> = { google: "/google", slack: "/slack/api", github: "/github/api" };
 const API: Record<SandboxGroup, Hono<SandboxApiBindings>> = { google: googleApi, slack: slackApi, github: githubApi };
 
-export const sandbox = new Hono<AppBindings>().use("*", sandboxOnly, limitBody);
+export const sandbox = new Hono<AppBindings>().use("*", sandboxOnly, limitBody, checkSandboxClock);
 
 for (const group of SANDBOX_GROUPS) {
   sandbox.route(`/${group}/oauth/authorize`, authorizeRoutes(group));

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { database } from "../../db/client";
 import { deleteRecord, getRecord, getSandboxAccount, getToken, putRecord } from "../../db/sandbox";
 import type { SandboxGroup } from "../catalog";
+import { sandboxNow } from "../clock";
 import { sha256Hex } from "../crypto";
 import type { SandboxApiBindings } from "../types";
 import { rateLimited, serverError, unauthorized } from "./failures";
@@ -59,7 +60,7 @@ export function requireSandboxToken(group: SandboxGroup): MiddlewareHandler<Sand
     const row = await getToken(database(c.env), await sha256Hex(token));
     if (!row || row.kind !== "access" || row.providerGroup !== group) return unauthorized(c, group, "invalid");
     if (row.revokedAt) return unauthorized(c, group, "revoked");
-    if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) return unauthorized(c, group, "expired");
+    if (row.expiresAt && row.expiresAt.getTime() <= sandboxNow(c).getTime()) return unauthorized(c, group, "expired");
     const account = await getSandboxAccount(database(c.env), row.accountId);
     if (!account) return unauthorized(c, group, "invalid");
 

@@ -5,6 +5,7 @@ import { database } from "../../db/client";
 import { decideAuthorization, getPendingAuthorization, insertAuthorization, upsertSandboxAccount } from "../../db/sandbox";
 import type { AppBindings } from "../../http/types";
 import { consentHeading, DEFAULT_SANDBOX_EMAIL, parseScopes, SANDBOX_CLIENT_ID, SANDBOX_SCOPES, type SandboxGroup } from "../catalog";
+import { sandboxNow } from "../clock";
 import { randomId, randomToken, sha256Hex } from "../crypto";
 import { seedAccount } from "../seed";
 import { checkChallenge, checkRedirectUri } from "./rules";
@@ -62,7 +63,7 @@ export function authorizeRoutes(group: SandboxGroup) {
       const unknown = scopes.filter((s) => !(s in SANDBOX_SCOPES[group]));
       if (unknown.length > 0) return back("invalid_scope", `Unknown scope: ${unknown.join(", ")}.`);
 
-      const now = new Date();
+      const now = sandboxNow(c);
       const requestId = randomId();
       await insertAuthorization(database(c.env), {
         id: requestId,
@@ -92,7 +93,7 @@ export function authorizeRoutes(group: SandboxGroup) {
       const form = await c.req.parseBody();
       const field = (name: string) => (typeof form[name] === "string" ? (form[name] as string) : undefined);
       const db = database(c.env);
-      const now = new Date();
+      const now = sandboxNow(c);
       // The decision names a pending request by its unguessable id, so another site cannot forge consent for arbitrary parameters.
       const authz = await getPendingAuthorization(db, field("request") ?? "", group, now);
       if (!authz) {

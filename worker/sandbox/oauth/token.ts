@@ -3,6 +3,7 @@ import { database } from "../../db/client";
 import { getToken, retireRefreshToken, revokeGrant, spendCode } from "../../db/sandbox";
 import type { AppBindings } from "../../http/types";
 import type { SandboxGroup } from "../catalog";
+import { sandboxNow } from "../clock";
 import { sha256Hex } from "../crypto";
 import { authenticateClient, checkCodeExchange } from "./rules";
 import { issueTokens } from "./tokens";
@@ -39,7 +40,7 @@ export function tokenRoutes(group: SandboxGroup) {
       const client = authenticateClient(c.req.header("authorization"), p);
       if (!client.ok) return oauthError(c, client.error, client.description, client.status);
       const db = database(c.env);
-      const now = new Date();
+      const now = sandboxNow(c);
       const ttl = c.get("config").sandboxAccessTokenTtlSeconds;
 
       if (p.grant_type === "authorization_code") {
@@ -101,7 +102,7 @@ export function tokenRoutes(group: SandboxGroup) {
       if (!token) return oauthError(c, "invalid_request", "token is required.");
       const row = await getToken(database(c.env), await sha256Hex(token));
       // Like Google: revoking either token of a grant ends the whole grant. Unknown tokens still answer 200 (RFC 7009 §2.2).
-      if (row && row.providerGroup === group) await revokeGrant(database(c.env), row.grantId, new Date());
+      if (row && row.providerGroup === group) await revokeGrant(database(c.env), row.grantId, sandboxNow(c));
       return c.body(null, 200);
     });
 }

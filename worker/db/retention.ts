@@ -1,0 +1,90 @@
+import { sql } from "drizzle-orm";
+import type { Database } from "./client";
+import { events, integrationEvents, oauthStates, rateLimits, realtimeTickets, refreshFamilies, refreshTokens } from "./schema";
+
+/**
+ * The retention purges (policy and schedule: worker/ops/README.md). Each
+ * call deletes at most `limit` rows, chosen by rowid in a subquery, so one
+ * statement stays small however much has piled up (D1 bounds a query's
+ * duration); the caller repeats while a batch comes back full. Each returns
+ * the number of rows it deleted itself (rows removed by ON DELETE CASCADE
+ * are not counted).
+ */
+
+async function changes(db: Database, statement: ReturnType<typeof sql>): Promise<number> {
+  const result = await db.run(statement);
+  return result.meta.changes ?? 0;
+}
+
+/**
+ * History rows older than `before`, except each user's newest `keepNewest`
+ * ids: those back the hub's replay promise, and the newest one is where a
+ * hub whose storage was lost continues numbering from.
+ */
+export function purgeOldEvents(db: Database, before: Date, keepNewest: number, limit: number): Promise<number> {
+  return changes(
+    db,
+    sql`DELETE FROM ${events} WHERE rowid IN (
+      SELECT e.rowid FROM ${events} AS e
+      WHERE e.created_at < ${before.getTime()}
+        AND e.seq <= (SELECT max(m.seq) FROM ${events} AS m WHERE m.user_id = e.user_id) - ${keepNewest}
+      LIMIT ${limit})`,
+  );
+}
+
+export function purgeOldIntegrationEvents(db: Database, before: Date, limit: number): Promise<number> {
+  return changes(
+    db,
+    sql`DELETE FROM ${integrationEvents} WHERE rowid IN (
+      SELECT rowid FROM ${integrationEvents} WHERE ${integrationEvents.createdAt} < ${before.getTime()} LIMIT ${limit})`,
+  );
+}
+
+/** Refresh tokens spent before `before` (the caller makes sure their logins have ended, see worker/ops/retention.ts). */
+export function purgeSpentRefreshTokens(db: Database, before: Date, limit: number): Promise<number> {
+  return changes(
+    db,
+    sql`DELETE FROM ${refreshTokens} WHERE rowid IN (
+      SELECT rowid FROM ${refreshTokens} WHERE ${refreshTokens.usedAt} < ${before.getTime()} LIMIT ${limit})`,
+  );
+}
+
+/** Logins revoked or expired before `before`; their remaining refresh tokens go with them (ON DELETE CASCADE). */
+export function purgeEndedLogins(db: Database, before: Date, limit: number): Promise<number> {
+  const t = before.getTime();
+  return changes(
+    db,
+    sql`DELETE FROM ${refreshFamilies} WHERE rowid IN (
+      SELECT rowid FROM ${refreshFamilies}
+      WHERE ${refreshFamilies.revokedAt} < ${t} OR ${refreshFamilies.expiresAt} < ${t}
+      LIMIT ${limit})`,
+  );
+}
+
+/** WebSocket tickets that can no longer be used: expired before `now`, or already used. */
+export function purgeSpentTickets(db: Database, now: Date, limit: number): Promise<number> {
+  return changes(
+    db,
+    sql`DELETE FROM ${realtimeTickets} WHERE rowid IN (
+      SELECT rowid FROM ${realtimeTickets}
+      WHERE ${realtimeTickets.expiresAt} < ${now.getTime()} OR ${realtimeTickets.usedAt} IS NOT NULL
+      LIMIT ${limit})`,
+  );
+}
+
+export function purgeExpiredOAuthStateRows(db: Database, now: Date, limit: number): Promise<number> {
+  return changes(
+    db,
+    sql`DELETE FROM ${oauthStates} WHERE rowid IN (
+      SELECT rowid FROM ${oauthStates} WHERE ${oauthStates.expiresAt} < ${now.getTime()} LIMIT ${limit})`,
+  );
+}
+
+/** Rate-limit windows that started before `before` (longer ago than any window lasts). */
+export function purgeRateLimitWindows(db: Database, before: Date, limit: number): Promise<number> {
+  return changes(
+    db,
+    sql`DELETE FROM ${rateLimits} WHERE rowid IN (
+      SELECT rowid FROM ${rateLimits} WHERE ${rateLimits.windowStart} < ${before.getTime()} LIMIT ${limit})`,
+  );
+}
