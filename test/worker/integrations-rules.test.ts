@@ -98,7 +98,7 @@ describe("missingScopes and callbackRedirect", () => {
 
 describe("resolveProvider", () => {
   it("uses the sandbox with its client when sandbox mode is on and no client id is set", () => {
-    const p = resolveProvider(cfgOf({ SANDBOX_PROVIDERS: "true" }), "gmail");
+    const p = resolveProvider(cfgOf({ SANDBOX_PROVIDERS: "true", APP_ENV: "development" }), "gmail");
     expect(p).toMatchObject({
       sandbox: true,
       clientId: "sandbox-client",
@@ -112,7 +112,7 @@ describe("resolveProvider", () => {
   });
 
   it("uses the real provider once a client id is configured, and env overrides win", () => {
-    const cfg = cfgOf({ SANDBOX_PROVIDERS: "true", GITHUB_CLIENT_ID: "id", GITHUB_CLIENT_SECRET: "secret", GITHUB_API_URL: "https://ghe.example.com/api/v3/" });
+    const cfg = cfgOf({ SANDBOX_PROVIDERS: "true", APP_ENV: "development", GITHUB_CLIENT_ID: "id", GITHUB_CLIENT_SECRET: "secret", GITHUB_API_URL: "https://ghe.example.com/api/v3/" });
     const p = resolveProvider(cfg, "github");
     expect(p).toMatchObject({
       sandbox: false,
