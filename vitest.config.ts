@@ -38,7 +38,7 @@ export default defineConfig(async () => {
         {
           plugins: [
             cloudflareTest(({ inject }) => ({
-              main: "./worker/index.ts",
+              main: "./worker/dev/index.ts",
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
                 bindings: { ...TEST_SECRETS, ...providerOverrides(inject("oauthServerUrl")), TEST_MIGRATIONS: migrations },

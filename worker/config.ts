@@ -121,11 +121,42 @@ function str(env: Env, name: string): string | undefined {
   return typeof v === "string" && v.trim() !== "" ? v.trim() : undefined;
 }
 
+export type SandboxMount = { mount: true } | { mount: false; refused?: "production" | "not_local" };
+
+/**
+ * Whether the sandbox providers are served. They are a fake Google, Slack and
+ * GitHub where anyone signs in as anyone, so on a reachable deployment they
+ * would be an open door: they need either a PUBLIC_URL on a loopback address
+ * (a developer's machine, a test) or an explicit APP_ENV=development, and
+ * APP_ENV=production refuses them outright. An unset PUBLIC_URL is not
+ * "loopback": the default must not be what lets a bare deploy serve them.
+ */
+export function sandboxMount(vars: { flag: boolean; appEnv: string | undefined; publicUrl: string | undefined }): SandboxMount {
+  if (!vars.flag) return { mount: false };
+  if (vars.appEnv === "production") return { mount: false, refused: "production" };
+  if (vars.appEnv === "development" || isLoopbackOrigin(vars.publicUrl)) return { mount: true };
+  return { mount: false, refused: "not_local" };
+}
+
+/** http(s) on localhost, 127.0.0.0/8 or [::1]: only this machine can reach it. */
+export function isLoopbackOrigin(url: string | undefined): boolean {
+  if (url === undefined) return false;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return false;
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") return false;
+  return u.hostname === "localhost" || u.hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(u.hostname);
+}
+
 export function readConfig(env: Env): Config {
   const problems: ConfigProblem[] = [];
   let fatal: ConfigProblem | undefined;
 
-  const appEnvRaw = str(env, "APP_ENV") ?? "development";
+  const appEnvSet = str(env, "APP_ENV");
+  const appEnvRaw = appEnvSet ?? "development";
   const appEnv = appEnvRaw === "production" ? "production" : "development";
   if (appEnvRaw !== "production" && appEnvRaw !== "development") {
     problems.push({ variable: "APP_ENV", message: "must be development or production" });
@@ -145,7 +176,13 @@ export function readConfig(env: Env): Config {
     if (!r.success) problems.push({ variable: name, message: "must be true or false" });
     return r.success ? r.data : false;
   };
-  const sandboxProviders = parsedFlag("SANDBOX_PROVIDERS");
+  const sandbox = sandboxMount({ flag: parsedFlag("SANDBOX_PROVIDERS"), appEnv: appEnvSet, publicUrl: str(env, "PUBLIC_URL") });
+  const sandboxProviders = sandbox.mount;
+  if (!sandbox.mount && sandbox.refused === "production") {
+    fatal = { variable: "SANDBOX_PROVIDERS", message: "sandbox providers are refused when APP_ENV=production" };
+  } else if (!sandbox.mount && sandbox.refused === "not_local") {
+    problems.push({ variable: "SANDBOX_PROVIDERS", message: "is refused unless PUBLIC_URL is a loopback origin or APP_ENV=development is set" });
+  }
   const allowJobPurge = parsedFlag("ALLOW_JOB_PURGE");
   const ttlRaw = str(env, "SANDBOX_ACCESS_TOKEN_TTL_SECONDS");
   let sandboxAccessTokenTtlSeconds = 300;
@@ -153,9 +190,6 @@ export function readConfig(env: Env): Config {
     const n = Number(ttlRaw);
     if (Number.isInteger(n) && n >= 1 && n <= 86_400) sandboxAccessTokenTtlSeconds = n;
     else problems.push({ variable: "SANDBOX_ACCESS_TOKEN_TTL_SECONDS", message: "must be a whole number of seconds from 1 to 86400" });
-  }
-  if (appEnv === "production" && sandboxProviders) {
-    fatal = { variable: "SANDBOX_PROVIDERS", message: "sandbox providers are refused when APP_ENV=production" };
   }
 
   let jwtSecret = str(env, "JWT_SECRET");

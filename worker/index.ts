@@ -14,9 +14,14 @@ import { scheduled } from "./ops/cron";
 >>>>>>> ops
 import { eventsHistory, realtime } from "./realtime/routes";
 import { dispatchQueue } from "./ops/queues";
-import { sandbox } from "./sandbox";
 
-const app = new Hono<AppBindings>();
+/**
+ * The production entry (`[env.production]` in wrangler.toml). It never
+ * imports worker/sandbox: the development entry, worker/dev/index.ts, adds the
+ * sandbox providers to this same app, so a production bundle has no sandbox
+ * code that a wrong variable could switch on.
+ */
+export const app = new Hono<AppBindings>();
 
 app.use("*", withRequestId, accessLog, securityHeaders, withConfig);
 app.use("/api/*", corsForPublicUrl, limitBody);
@@ -29,8 +34,6 @@ app.route("/api/me", me);
 app.route("/api/integrations", integrations);
 app.route("/api/tools", tools);
 app.get("/api/openapi.json", openApiDocument(app));
-
-app.route("/sandbox", sandbox);
 
 app.all("/api/*", (c) => {
   throw new AppError(404, "not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`);

@@ -1,7 +1,12 @@
-import { SELF } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { env, SELF } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { fetchWithEnv } from "./sandbox-helpers";
 
 describe("GET /api/health", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
   it("runs real checks against D1, the UserHub Durable Object and the queue bindings", async () => {
     const res = await SELF.fetch("https://app.test/api/health");
     const body = (await res.json()) as { status: string; checks: Record<string, { ok: boolean }> };
@@ -11,6 +16,37 @@ describe("GET /api/health", () => {
     expect(body.checks.realtime?.ok).toBe(true);
     expect(body.checks.queues?.ok).toBe(true);
     expect(res.headers.get("x-request-id")).toMatch(/.+/);
+  });
+
+  it("tells an anonymous caller which checks failed, never the exception text, which goes to the log under the request id", async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
+    // Real failures of the runtime: each binding is bound to the wrong kind of resource.
+    const res = await fetchWithEnv("https://app.test/api/health", {
+      DB: env.USER_HUB,
+      USER_HUB: env.DB,
+      JWT_SECRET: "too-short",
+      TOKEN_ENCRYPTION_KEYS: "secret-kid:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=,secret-kid:AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=",
+    } as unknown as Record<string, string>);
+    expect(res.status).toBe(503);
+    const text = await res.text();
+    const body = JSON.parse(text) as { status: string; checks: Record<string, Record<string, unknown>> };
+    expect(body.status).toBe("degraded");
+    for (const leak of ["function", "prepare", "idFromName", "secret-kid", "appears twice", "32 bytes", "error"]) expect(text).not.toContain(leak);
+    expect(body.checks.database).toMatchObject({ ok: false, status: "failed" });
+    expect(body.checks.realtime).toMatchObject({ ok: false, status: "failed" });
+    expect(Object.keys(body.checks.database!).sort()).toEqual(["ms", "ok", "status"]);
+    expect(Object.keys(body.checks.realtime!).sort()).toEqual(["ms", "ok", "status"]);
+    expect(body.checks.queues).toMatchObject({ ok: true, status: "ok" });
+    expect(body.checks.config).toEqual({ ok: false, status: "failed", problems: [{ variable: "JWT_SECRET" }, { variable: "TOKEN_ENCRYPTION_KEYS" }] });
+
+    const failures = lines.filter((l) => l.includes("health_check_failed")).map((l) => JSON.parse(l) as { check: string; requestId: string; error: string });
+    expect(failures.map((f) => f.check).sort()).toEqual(["database", "realtime"]);
+    for (const f of failures) {
+      expect(f.requestId).toBe(res.headers.get("x-request-id"));
+      expect(f.error.length).toBeGreaterThan(0);
+      expect(text).not.toContain(f.error);
+    }
   });
 
   it("answers unknown /api routes with problem+json 404, not the SPA", async () => {

@@ -4,9 +4,10 @@ import { getConfig } from "../../worker/config";
 import { database } from "../../worker/db/client";
 import { consumeOAuthState, insertOAuthState } from "../../worker/db/integrations";
 import { decryptToken } from "../../worker/integrations/crypto";
-import { hashState } from "../../worker/integrations/state";
+import { BROWSER_COOKIE } from "../../worker/integrations/browser-cookie";
+import { hashBrowserNonce, hashState } from "../../worker/integrations/state";
 import { ORIGIN, problemOf } from "./auth-helpers";
-import { api, authorizeAtProvider, callback, connect, eventTypes, newUser, scriptOAuth, startAuth, storedRow, upstreamCount } from "./integrations-helpers";
+import { api, authorizeAtProvider, callback, connect, CookieJar, eventTypes, newUser, scriptOAuth, startAuth, storedRow, upstreamCount } from "./integrations-helpers";
 
 describe("POST /api/integrations/{provider}/auth", () => {
   it("returns an authorize URL with PKCE S256 and a fresh high-entropy state each time", async () => {
@@ -161,7 +162,7 @@ describe("GET /api/integrations/{provider}/callback", () => {
     const { userId } = await newUser();
     const db = database(env);
     const stateHash = await hashState(crypto.randomUUID());
-    await insertOAuthState(db, { stateHash, userId, provider: "gmail", codeVerifier: "v", returnTo: "/", createdAt: new Date(), expiresAt: new Date(Date.now() + 60_000) });
+    await insertOAuthState(db, { stateHash, userId, provider: "gmail", codeVerifier: "v", returnTo: "/", browserHash: null, createdAt: new Date(), expiresAt: new Date(Date.now() + 60_000) });
     const results = await Promise.all(Array.from({ length: 10 }, () => consumeOAuthState(db, stateHash)));
     expect(results.filter(Boolean)).toHaveLength(1);
   });
@@ -230,6 +231,137 @@ describe("GET /api/integrations/{provider}/callback", () => {
       ["slack", "active", { id: "T1:U1", label: "tester @ Test Team" }],
       ["github", "active", { id: "4242", label: "octo-tester" }],
     ]);
+  });
+});
+
+describe("the callback is bound to the browser that started the flow (RFC 9700 §4.7.1)", () => {
+  const setCookieOf = (res: Response) => res.headers.getAll("set-cookie").find((c) => c.startsWith(`${BROWSER_COOKIE}=`));
+
+  it("POST …/auth sets a 256-bit nonce in an HttpOnly, Secure, SameSite=Lax cookie for /api/integrations, and stores only its hash", async () => {
+    const { token, userId } = await newUser();
+    const res = await api(token, "POST", "/api/integrations/gmail/auth", {});
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    const line = setCookieOf(res)!;
+    const [pair, ...attributes] = line.split(";").map((a) => a.trim());
+    const nonce = pair!.slice(BROWSER_COOKIE.length + 1);
+    expect(nonce).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(attributes).toEqual(expect.arrayContaining(["Max-Age=600", "Path=/api/integrations", "HttpOnly", "Secure", "SameSite=Lax"]));
+    expect(attributes.some((a) => /^domain=/i.test(a))).toBe(false);
+    const rows = await env.DB.prepare("select * from oauth_states where user_id = ?").bind(userId).all<Record<string, unknown>>();
+    expect(rows.results.map((r) => r.browser_hash)).toEqual([await hashBrowserNonce(nonce)]);
+    expect(JSON.stringify(rows.results)).not.toContain(nonce);
+  });
+
+  it("a callback followed from another browser connects nothing, calls no token endpoint and spends the state", async () => {
+    const attacker = await newUser();
+    const attackersBrowser = new CookieJar();
+    const { code, state } = await authorizeAtProvider(await startAuth(attacker.token, "github", {}, attackersBrowser));
+
+    // The victim opens the link: once with no cookie at all, once (a second link) with the cookie of a flow of their own.
+    const fresh = await callback("github", { code, state }, new CookieJar());
+    expect(fresh.pathname).toBe("/integrations");
+    expect(fresh.searchParams.get("error")).toBe("browser_mismatch");
+    expect(fresh.searchParams.get("provider")).toBe("github");
+    expect(fresh.searchParams.get("connected")).toBeNull();
+
+    const victim = await newUser();
+    const victimsBrowser = new CookieJar();
+    await startAuth(victim.token, "gmail", {}, victimsBrowser);
+    const victimsNonce = victimsBrowser.get(BROWSER_COOKIE)!;
+    const second = await authorizeAtProvider(await startAuth(attacker.token, "github", { returnTo: "/settings" }, attackersBrowser));
+    const other = await callback("github", second, victimsBrowser);
+    expect(other.pathname).toBe("/integrations");
+    expect(other.searchParams.get("error")).toBe("browser_mismatch");
+    // The mismatch does not cancel the victim's own pending flow.
+    expect(victimsBrowser.get(BROWSER_COOKIE)).toBe(victimsNonce);
+
+    expect(await storedRow(attacker.userId, "github")).toBeUndefined();
+    expect(await storedRow(victim.userId, "github")).toBeUndefined();
+    expect(await upstreamCount(code)).toBe(0);
+    expect(await upstreamCount(second.code)).toBe(0);
+    expect(await eventTypes(attacker.token, "github")).toEqual(["error", "oauth_started", "error", "oauth_started"]);
+    const events = (await (await api(attacker.token, "GET", "/api/integrations/github/events")).json()) as { events: Array<{ detail: { code?: string } }> };
+    expect(events.events[0]!.detail.code).toBe("browser_mismatch");
+
+    // One-time: the browser that started it cannot use the state afterwards either.
+    expect((await callback("github", { code, state }, attackersBrowser)).searchParams.get("error")).toBe("invalid_state");
+    expect(await storedRow(attacker.userId, "github")).toBeUndefined();
+  });
+
+  it("a forged or malformed cookie is no match", async () => {
+    const { token, userId } = await newUser();
+    const browser = new CookieJar();
+    const first = await authorizeAtProvider(await startAuth(token, "gmail", {}, browser));
+    const nonce = browser.get(BROWSER_COOKIE)!;
+    const forged = new CookieJar();
+    forged.set(BROWSER_COOKIE, (nonce[0] === "A" ? "B" : "A") + nonce.slice(1));
+    expect((await callback("gmail", first, forged)).searchParams.get("error")).toBe("browser_mismatch");
+    const second = await authorizeAtProvider(await startAuth(token, "gmail", {}, browser));
+    const malformed = new CookieJar();
+    malformed.set(BROWSER_COOKIE, `${nonce}x`);
+    expect((await callback("gmail", second, malformed)).searchParams.get("error")).toBe("browser_mismatch");
+    expect(await storedRow(userId, "gmail")).toBeUndefined();
+  });
+
+  it("a state stored before the binding existed (no hash) never connects", async () => {
+    const { token, userId } = await newUser();
+    const browser = new CookieJar();
+    const { code, state } = await authorizeAtProvider(await startAuth(token, "gmail", {}, browser));
+    await env.DB.prepare("update oauth_states set browser_hash = null where user_id = ?").bind(userId).run();
+    expect((await callback("gmail", { code, state }, browser)).searchParams.get("error")).toBe("browser_mismatch");
+    expect(await storedRow(userId, "gmail")).toBeUndefined();
+  });
+
+  it("the browser that started it connects, and the cookie is cleared once its last flow is done", async () => {
+    const { token, userId } = await newUser();
+    const browser = new CookieJar();
+    const location = await connect(token, "calendar", undefined, browser);
+    expect(location.searchParams.get("connected")).toBe("calendar");
+    expect((await storedRow(userId, "calendar"))!.status).toBe("active");
+    expect(browser.get(BROWSER_COOKIE)).toBeUndefined();
+  });
+
+  it("flows started in parallel from one browser all connect: two providers, and the same provider twice", async () => {
+    const { token, userId } = await newUser();
+    const browser = new CookieJar();
+    const gmail = await authorizeAtProvider(await startAuth(token, "gmail", {}, browser));
+    const nonce = browser.get(BROWSER_COOKIE)!;
+    const slack = await authorizeAtProvider(await startAuth(token, "slack", {}, browser));
+    const gmailAgain = await authorizeAtProvider(await startAuth(token, "gmail", {}, browser));
+    // One nonce for the browser, reused by every flow it starts.
+    expect(browser.get(BROWSER_COOKIE)).toBe(nonce);
+
+    expect((await callback("slack", slack, browser)).searchParams.get("connected")).toBe("slack");
+    expect(browser.get(BROWSER_COOKIE)).toBe(nonce);
+    expect((await callback("gmail", gmail, browser)).searchParams.get("connected")).toBe("gmail");
+    expect(browser.get(BROWSER_COOKIE)).toBe(nonce);
+    expect((await callback("gmail", gmailAgain, browser)).searchParams.get("connected")).toBe("gmail");
+    expect(browser.get(BROWSER_COOKIE)).toBeUndefined();
+    expect((await storedRow(userId, "gmail"))!.status).toBe("active");
+    expect((await storedRow(userId, "slack"))!.status).toBe("active");
+
+    // A new flow after that gets a new nonce.
+    await startAuth(token, "github", {}, browser);
+    expect(browser.get(BROWSER_COOKIE)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(browser.get(BROWSER_COOKIE)).not.toBe(nonce);
+  });
+
+  it("a failed exchange in the right browser also ends the flow and clears the cookie", async () => {
+    const { token } = await newUser();
+    const browser = new CookieJar();
+    const location = await connect(token, "gmail", (c) => scriptOAuth(c, { status: 400, body: { error: "invalid_grant" } }), browser);
+    expect(location.searchParams.get("error")).toBe("token_exchange_failed");
+    expect(browser.get(BROWSER_COOKIE)).toBeUndefined();
+  });
+
+  it("a malformed cookie sent to POST …/auth is replaced by a fresh nonce", async () => {
+    const { token } = await newUser();
+    const browser = new CookieJar();
+    browser.set(BROWSER_COOKIE, "short");
+    const { code, state } = await authorizeAtProvider(await startAuth(token, "gmail", {}, browser));
+    expect(browser.get(BROWSER_COOKIE)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect((await callback("gmail", { code, state }, browser)).searchParams.get("connected")).toBe("gmail");
   });
 });
 

@@ -32,9 +32,47 @@ export function api(token: string, method: string, path: string, body?: unknown)
   return SELF.fetch(`${ORIGIN}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
 }
 
-export async function startAuth(token: string, provider: string, body: unknown = {}): Promise<URL> {
-  const res = await api(token, "POST", `/api/integrations/${provider}/auth`, body);
+/**
+ * The cookies one browser holds for the integration routes, kept as a user
+ * agent would: what a response sets is sent on the next request, Max-Age=0
+ * removes it. Each OAuth round trip is bound to the jar that started it.
+ */
+export class CookieJar {
+  private readonly cookies = new Map<string, string>();
+
+  header(): string | undefined {
+    return this.cookies.size === 0 ? undefined : [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+  }
+
+  get(name: string): string | undefined {
+    return this.cookies.get(name);
+  }
+
+  set(name: string, value: string): void {
+    this.cookies.set(name, value);
+  }
+
+  store(res: Response): void {
+    for (const line of res.headers.getAll("set-cookie")) {
+      const [pair = "", ...attributes] = line.split(";").map((s) => s.trim());
+      const i = pair.indexOf("=");
+      const name = pair.slice(0, i);
+      if (attributes.some((a) => /^max-age=0$/i.test(a))) this.cookies.delete(name);
+      else this.cookies.set(name, pair.slice(i + 1));
+    }
+  }
+}
+
+/** The browser of the tests that do not care which browser they use. */
+export const defaultBrowser = new CookieJar();
+
+export async function startAuth(token: string, provider: string, body: unknown = {}, browser: CookieJar = defaultBrowser): Promise<URL> {
+  const headers: Record<string, string> = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+  const cookie = browser.header();
+  if (cookie) headers.cookie = cookie;
+  const res = await SELF.fetch(`${ORIGIN}/api/integrations/${provider}/auth`, { method: "POST", headers, body: JSON.stringify(body) });
   if (res.status !== 200) throw new Error(`auth start failed: ${res.status} ${await res.text()}`);
+  browser.store(res);
   return new URL(((await res.json()) as { authorizationUrl: string }).authorizationUrl);
 }
 
@@ -47,17 +85,23 @@ export async function authorizeAtProvider(authorizationUrl: URL): Promise<{ code
   return { code: back.searchParams.get("code") ?? "", state: back.searchParams.get("state") ?? "" };
 }
 
-export async function callback(provider: string, params: Record<string, string>): Promise<URL> {
-  const res = await SELF.fetch(`${ORIGIN}/api/integrations/${provider}/callback?${new URLSearchParams(params)}`, { redirect: "manual" });
+/** The provider's redirect followed by `browser`, which sends its cookies and keeps what the callback sets or clears. */
+export async function callback(provider: string, params: Record<string, string>, browser: CookieJar = defaultBrowser): Promise<URL> {
+  const cookie = browser.header();
+  const res = await SELF.fetch(`${ORIGIN}/api/integrations/${provider}/callback?${new URLSearchParams(params)}`, {
+    redirect: "manual",
+    headers: cookie ? { cookie } : {},
+  });
   if (res.status !== 302) throw new Error(`callback did not redirect: ${res.status} ${await res.text()}`);
+  browser.store(res);
   return new URL(res.headers.get("location")!);
 }
 
-/** The whole round trip; `beforeCallback` may script the token endpoint for this code. */
-export async function connect(token: string, provider: string, beforeCallback?: (code: string) => Promise<void>): Promise<URL> {
-  const { code, state } = await authorizeAtProvider(await startAuth(token, provider));
+/** The whole round trip in one browser; `beforeCallback` may script the token endpoint for this code. */
+export async function connect(token: string, provider: string, beforeCallback?: (code: string) => Promise<void>, browser: CookieJar = defaultBrowser): Promise<URL> {
+  const { code, state } = await authorizeAtProvider(await startAuth(token, provider, {}, browser));
   await beforeCallback?.(code);
-  return callback(provider, { code, state });
+  return callback(provider, { code, state }, browser);
 }
 
 /** Stores an integration as if it had been connected, with tokens the test chooses. */

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { getConfig } from "../../worker/config";
 import { decryptToken } from "../../worker/integrations/crypto";
 import { ORIGIN } from "./auth-helpers";
-import { authorizeAtProvider, newUser, scriptOAuth, seedIntegration, storedRow } from "./integrations-helpers";
+import { BROWSER_COOKIE } from "../../worker/integrations/browser-cookie";
+import { authorizeAtProvider, CookieJar, newUser, scriptOAuth, seedIntegration, storedRow } from "./integrations-helpers";
 import { fetchWithEnv } from "./sandbox-helpers";
 
 /** Requests run with LOG_LEVEL=debug, so even the info-level access log is checked. */
@@ -34,10 +35,21 @@ describe("integration secrets stay out of logs", () => {
     const { userId, token } = await newUser();
 
     const started = await call("/api/integrations/gmail/auth", { method: "POST", body: "{}" }, token);
+    const browser = new CookieJar();
+    browser.store(started);
+    const nonce = browser.get(BROWSER_COOKIE)!;
     const { code, state } = await authorizeAtProvider(new URL(((await started.json()) as { authorizationUrl: string }).authorizationUrl));
     const callbackPath = `/api/integrations/gmail/callback?${new URLSearchParams({ code, state })}`;
-    expect(new URL((await call(callbackPath)).headers.get("location")!).searchParams.get("connected")).toBe("gmail");
-    expect(new URL((await call(callbackPath)).headers.get("location")!).searchParams.get("error")).toBe("invalid_state");
+    const withCookie = { headers: { cookie: browser.header()! } };
+    expect(new URL((await call(callbackPath, withCookie)).headers.get("location")!).searchParams.get("connected")).toBe("gmail");
+    expect(new URL((await call(callbackPath, withCookie)).headers.get("location")!).searchParams.get("error")).toBe("invalid_state");
+    // A callback from another browser is rejected without its cookie value or the state reaching a log line.
+    const foreign = await call("/api/integrations/gmail/auth", { method: "POST", body: "{}" }, token);
+    const foreignNonce = new CookieJar();
+    foreignNonce.store(foreign);
+    const second = await authorizeAtProvider(new URL(((await foreign.json()) as { authorizationUrl: string }).authorizationUrl));
+    const mismatch = await call(`/api/integrations/gmail/callback?${new URLSearchParams(second)}`, withCookie);
+    expect(new URL(mismatch.headers.get("location")!).searchParams.get("error")).toBe("browser_mismatch");
 
     const keys = getConfig(env).encryptionKeys!;
     const row = (await storedRow(userId, "gmail"))!;
@@ -56,7 +68,8 @@ describe("integration secrets stay out of logs", () => {
     // The capture works: the callback's access-log line and the rejected replay are there.
     expect(lines.some((l) => l.includes('"message":"request"') && l.includes("/callback"))).toBe(true);
     expect(lines.some((l) => l.includes("oauth_callback_rejected"))).toBe(true);
-    const secrets = [accessToken, refreshToken, newAccessToken, failingRefresh, code, state, token, "test-google-secret", "test-slack-secret"];
+    expect(lines.some((l) => l.includes("oauth_callback_rejected") && l.includes("browser_mismatch"))).toBe(true);
+    const secrets = [accessToken, refreshToken, newAccessToken, failingRefresh, code, state, second.code, second.state, nonce, foreignNonce.get(BROWSER_COOKIE)!, token, "test-google-secret", "test-slack-secret"];
     for (const line of lines) for (const secret of secrets) expect(line).not.toContain(secret);
   });
 });

@@ -4,7 +4,7 @@ import type { Env } from "../../worker/env";
 import { ArcticFetchError, OAuth2RequestError, UnexpectedErrorResponseBodyError, UnexpectedResponseError } from "arctic";
 import { toProviderError } from "../../worker/integrations/oauth-client";
 import { providersHealth, resolveProvider } from "../../worker/integrations/providers";
-import { callbackRedirect, checkState, missingScopes, safeReturnTo } from "../../worker/integrations/state";
+import { browserCookieAfterCallback, callbackRedirect, checkBrowser, checkState, isBrowserNonce, missingScopes, safeReturnTo } from "../../worker/integrations/state";
 
 const PUBLIC = "https://app.example.com";
 const cfgOf = (vars: Record<string, string>) => readConfig({ PUBLIC_URL: PUBLIC, ...vars } as unknown as Env);
@@ -43,6 +43,49 @@ describe("checkState", () => {
   });
 });
 
+describe("checkBrowser (RFC 9700 §4.7.1: the callback comes from the browser that started the flow)", () => {
+  const mine = "a".repeat(64);
+  const other = `${"a".repeat(63)}b`;
+  it.each([
+    ["the same hash", mine, mine, true],
+    ["no cookie", mine, undefined, false],
+    ["another browser's cookie", mine, other, false],
+    ["a prefix of the hash", mine, mine.slice(0, 32), false],
+    ["a longer value", mine, `${mine}0`, false],
+    ["a row from before the binding (null)", null, mine, false],
+    ["a row from before the binding, no cookie", null, undefined, false],
+    ["an empty stored hash", "", "", false],
+  ] as const)("%s → %s", (_name, stored, presented, ok) => {
+    expect(checkBrowser(stored, presented)).toEqual(ok ? { ok: true } : { ok: false, code: "browser_mismatch" });
+  });
+});
+
+describe("browserCookieAfterCallback (parallel flows share one nonce per browser)", () => {
+  it.each([
+    [true, false, "clear"],
+    [true, true, "keep"],
+    [false, false, "keep"],
+    [false, true, "keep"],
+  ] as const)("matched=%s, other flows pending=%s → %s", (matched, otherFlowsPending, action) => {
+    expect(browserCookieAfterCallback({ matched, otherFlowsPending })).toBe(action);
+  });
+});
+
+describe("isBrowserNonce", () => {
+  it.each([
+    ["A".repeat(43), true],
+    ["abc_DEF-0123456789abcdefghijklmnopqrstuvwxy", true],
+    ["A".repeat(42), false],
+    ["A".repeat(44), false],
+    [`${"A".repeat(42)}=`, false],
+    [`${"A".repeat(42)}+`, false],
+    ["", false],
+    [undefined, false],
+  ] as const)("%j → %s", (value, ok) => {
+    expect(isBrowserNonce(value)).toBe(ok);
+  });
+});
+
 describe("missingScopes and callbackRedirect", () => {
   it("lists what was asked for and not granted", () => {
     expect(missingScopes(["a", "b", "c"], ["c", "a", "extra"])).toEqual(["b"]);
@@ -55,7 +98,7 @@ describe("missingScopes and callbackRedirect", () => {
 
 describe("resolveProvider", () => {
   it("uses the sandbox with its client when sandbox mode is on and no client id is set", () => {
-    const p = resolveProvider(cfgOf({ SANDBOX_PROVIDERS: "true" }), "gmail");
+    const p = resolveProvider(cfgOf({ SANDBOX_PROVIDERS: "true", APP_ENV: "development" }), "gmail");
     expect(p).toMatchObject({
       sandbox: true,
       clientId: "sandbox-client",
@@ -69,7 +112,7 @@ describe("resolveProvider", () => {
   });
 
   it("uses the real provider once a client id is configured, and env overrides win", () => {
-    const cfg = cfgOf({ SANDBOX_PROVIDERS: "true", GITHUB_CLIENT_ID: "id", GITHUB_CLIENT_SECRET: "secret", GITHUB_API_URL: "https://ghe.example.com/api/v3/" });
+    const cfg = cfgOf({ SANDBOX_PROVIDERS: "true", APP_ENV: "development", GITHUB_CLIENT_ID: "id", GITHUB_CLIENT_SECRET: "secret", GITHUB_API_URL: "https://ghe.example.com/api/v3/" });
     const p = resolveProvider(cfg, "github");
     expect(p).toMatchObject({
       sandbox: false,

@@ -1,6 +1,6 @@
 import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
 import { expect } from "vitest";
-import worker from "../../worker/index";
+import worker from "../../worker/dev/index";
 
 export const ORIGIN = "https://app.test";
 export const CLIENT = { id: "sandbox-client", secret: "sandbox-secret" };

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNotNull, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, gt, isNotNull, lt, or, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { integrationEvents, integrations, oauthStates } from "./schema";
 
@@ -59,6 +59,17 @@ export async function insertOAuthState(db: Database, row: OAuthStateRow): Promis
 export async function consumeOAuthState(db: Database, stateHash: string): Promise<OAuthStateRow | undefined> {
   const rows = await db.delete(oauthStates).where(eq(oauthStates.stateHash, stateHash)).returning();
   return rows[0];
+}
+
+/** Whether the user has another live round trip started in the browser with this nonce hash (looked up through the user index). */
+export async function hasPendingOAuthState(db: Database, userId: string, browserHash: string, now = Date.now()): Promise<boolean> {
+  const row = await db
+    .select({ stateHash: oauthStates.stateHash })
+    .from(oauthStates)
+    .where(and(eq(oauthStates.userId, userId), eq(oauthStates.browserHash, browserHash), gt(oauthStates.expiresAt, new Date(now))))
+    .limit(1)
+    .get();
+  return row !== undefined;
 }
 
 export async function purgeExpiredOAuthStates(db: Database, now = Date.now()): Promise<void> {

@@ -1,32 +1,46 @@
 import { Hono } from "hono";
 import { sql } from "drizzle-orm";
 import { database } from "../db/client";
+import { log } from "../http/log";
 import type { AppBindings } from "../http/types";
 import { providersHealth } from "../integrations/providers";
 
 interface Check {
   ok: boolean;
+  status: "ok" | "failed";
   [detail: string]: unknown;
 }
 
-async function timed(fn: () => Promise<Record<string, unknown> | void>): Promise<Check> {
+function check(ok: boolean, details: Record<string, unknown> = {}): Check {
+  return { ok, status: ok ? "ok" : "failed", ...details };
+}
+
+/**
+ * Runs one check. A failure's exception text goes to the log, under the
+ * request id, and never into the answer: /api/health answers anyone, and a
+ * driver's or the runtime's message can name internals (SQL, bindings,
+ * hosts, class names) that help an attacker and not the caller.
+ */
+async function timed(name: string, requestId: string, fn: () => Promise<void>): Promise<Check> {
   const started = Date.now();
   try {
-    const extra = (await fn()) ?? {};
-    return { ok: true, ms: Date.now() - started, ...extra };
+    await fn();
+    return check(true, { ms: Date.now() - started });
   } catch (e) {
-    return { ok: false, ms: Date.now() - started, error: (e as Error).message };
+    log("error", "health_check_failed", { check: name, requestId, error: e instanceof Error ? e.message : String(e) });
+    return check(false, { ms: Date.now() - started });
   }
 }
 
 export const health = new Hono<AppBindings>().get("/", async (c) => {
   const cfg = c.get("config");
   const env = c.env;
+  const requestId = c.get("requestId");
   const [databaseCheck, realtime] = await Promise.all([
-    timed(async () => {
+    timed("database", requestId, async () => {
       await database(env).run(sql`select 1`);
     }),
-    timed(async () => {
+    timed("realtime", requestId, async () => {
       const stub = env.USER_HUB.get(env.USER_HUB.idFromName("health")) as unknown as { ping(): Promise<string> };
       if ((await stub.ping()) !== "pong") throw new Error("unexpected answer from UserHub");
     }),
@@ -38,10 +52,11 @@ export const health = new Hono<AppBindings>().get("/", async (c) => {
   const checks = {
     database: databaseCheck,
     realtime,
-    queues: { ok: missingQueues.length === 0, missing: missingQueues },
-    vectors: { ok: true, backend: env.VECTORIZE ? "vectorize" : "local" },
-    llm: { ok: true, mode: cfg.openai.apiKey ? "openai" : "offline", model: cfg.openai.apiKey ? cfg.openai.model : "offline-planner" },
-    config: { ok: cfg.problems.length === 0, problems: cfg.problems },
+    queues: check(missingQueues.length === 0, { missing: missingQueues }),
+    vectors: check(true, { backend: env.VECTORIZE ? "vectorize" : "local" }),
+    llm: check(true, { mode: cfg.openai.apiKey ? "openai" : "offline", model: cfg.openai.apiKey ? cfg.openai.model : "offline-planner" }),
+    // Named by variable only: the request that needs one answers config_missing with the reason.
+    config: check(cfg.problems.length === 0, { problems: cfg.problems.map((p) => ({ variable: p.variable })) }),
     providers: providersHealth(cfg),
   };
   const ok = checks.database.ok && checks.realtime.ok && checks.queues.ok && checks.config.ok;

@@ -2,7 +2,7 @@ import { generateCodeVerifier, generateState } from "arctic";
 import { requireConfig, type Config } from "../config";
 import type { IntegrationStatus } from "../contract/integrations";
 import { database } from "../db/client";
-import { consumeOAuthState, ensureIntegrationRow, findIntegration, insertOAuthState, updateIntegration } from "../db/integrations";
+import { consumeOAuthState, ensureIntegrationRow, findIntegration, hasPendingOAuthState, insertOAuthState, updateIntegration } from "../db/integrations";
 import type { Env } from "../env";
 import { AppError } from "../errors";
 import { log } from "../http/log";
@@ -11,7 +11,18 @@ import { recordIntegrationEvent } from "./events";
 import { encryptToken } from "./crypto";
 import { authorizationUrl, exchangeCode, fetchIdentity, ProviderError } from "./oauth-client";
 import { redirectUri, resolveProvider, type ProviderId, type ResolvedProvider } from "./providers";
-import { callbackRedirect, checkState, DEFAULT_RETURN_TO, hashState, missingScopes, safeReturnTo, STATE_TTL_MS } from "./state";
+import {
+  browserCookieAfterCallback,
+  callbackRedirect,
+  checkBrowser,
+  checkState,
+  DEFAULT_RETURN_TO,
+  hashBrowserNonce,
+  hashState,
+  missingScopes,
+  safeReturnTo,
+  STATE_TTL_MS,
+} from "./state";
 
 /** A provider that lacks credentials answers `config_missing` naming the first missing variable. */
 export function connectableProvider(cfg: Config, provider: ProviderId): ResolvedProvider {
@@ -28,7 +39,15 @@ async function currentStatus(env: Env, userId: string, provider: ProviderId): Pr
   return (row?.status as IntegrationStatus | undefined) ?? "disconnected";
 }
 
-export async function startAuthorization(env: Env, cfg: Config, userId: string, provider: ProviderId, returnTo: string | undefined): Promise<string> {
+/** `browserNonce` is the value of the browser's binding cookie (see browser-cookie.ts); only its hash is stored with the state. */
+export async function startAuthorization(
+  env: Env,
+  cfg: Config,
+  userId: string,
+  provider: ProviderId,
+  returnTo: string | undefined,
+  browserNonce: string,
+): Promise<string> {
   const resolved = connectableProvider(cfg, provider);
   requireConfig(cfg, "TOKEN_ENCRYPTION_KEYS", cfg.encryptionKeys);
   const target = safeReturnTo(cfg.publicUrl, returnTo);
@@ -43,6 +62,7 @@ export async function startAuthorization(env: Env, cfg: Config, userId: string, 
     provider,
     codeVerifier: verifier,
     returnTo: target.path,
+    browserHash: await hashBrowserNonce(browserNonce),
     createdAt: new Date(now),
     expiresAt: new Date(now + STATE_TTL_MS),
   });
@@ -71,14 +91,28 @@ class CallbackFailure extends Error {
 
 const PROVIDER_CODE = /^[a-z0-9_.-]{1,64}$/i;
 
+export interface CallbackOutcome {
+  /** Where to send the browser. */
+  location: string;
+  /** What to do with the browser's binding cookie (see browserCookieAfterCallback). */
+  browserCookie: "clear" | "keep";
+}
+
 /**
- * Finishes the round trip and returns where to send the browser. The user
- * is known only from the state (the browser arrives by redirect, without our
- * bearer token), so nothing is written before the state checks out, and a
- * failure after that records an `error` event and leaves the integration as
- * it was.
+ * Finishes the round trip and says where to send the browser. The user is
+ * known only from the state (the browser arrives by redirect, without our
+ * bearer token), so nothing is written before the state checks out and the
+ * browser presents the nonce of the browser that started it, and a failure
+ * after that records an `error` event and leaves the integration as it was.
+ * The state is spent whatever the outcome: a callback is never retried with it.
  */
-export async function completeCallback(env: Env, cfg: Config, provider: ProviderId, input: CallbackInput): Promise<string> {
+export async function completeCallback(
+  env: Env,
+  cfg: Config,
+  provider: ProviderId,
+  input: CallbackInput,
+  browserNonce: string | undefined,
+): Promise<CallbackOutcome> {
   const db = database(env);
   const now = Date.now();
   const row = input.state ? await consumeOAuthState(db, await hashState(input.state)) : undefined;
@@ -89,13 +123,22 @@ export async function completeCallback(env: Env, cfg: Config, provider: Provider
     if (row) await recordIntegrationEvent(env, row.userId, provider, "error", await currentStatus(env, row.userId, provider), { code, stateProvider: row.provider });
     // A state spent on another provider's callback may not be the user's own round trip, so its returnTo is not trusted for it.
     const back = row && code === "state_expired" ? row.returnTo : DEFAULT_RETURN_TO;
-    return callbackRedirect(cfg.publicUrl, back, { error: code, provider });
+    return { location: callbackRedirect(cfg.publicUrl, back, { error: code, provider }), browserCookie: "keep" };
   }
 
   const userId = row.userId;
+  const browser = checkBrowser(row.browserHash, browserNonce === undefined ? undefined : await hashBrowserNonce(browserNonce));
+  if (!browser.ok) {
+    // No token request is made: the code stays unspent at the provider, and nothing is written for the state's user but the event.
+    log("warn", "oauth_callback_rejected", { provider, code: browser.code, userKnown: true, nonceSent: browserNonce !== undefined });
+    await recordIntegrationEvent(env, userId, provider, "error", await currentStatus(env, userId, provider), { code: browser.code });
+    return { location: callbackRedirect(cfg.publicUrl, DEFAULT_RETURN_TO, { error: browser.code, provider }), browserCookie: "keep" };
+  }
+  const browserCookie = browserCookieAfterCallback({ matched: true, otherFlowsPending: await hasPendingOAuthState(db, userId, row.browserHash!, now) });
+
   try {
     await connect(env, cfg, provider, userId, row.codeVerifier, input, now);
-    return callbackRedirect(cfg.publicUrl, row.returnTo, { connected: provider });
+    return { location: callbackRedirect(cfg.publicUrl, row.returnTo, { connected: provider }), browserCookie };
   } catch (e) {
     const failure =
       e instanceof CallbackFailure
@@ -105,7 +148,7 @@ export async function completeCallback(env: Env, cfg: Config, provider: Provider
           : new CallbackFailure("callback_failed", { message: "The connection could not be saved." });
     if (!(e instanceof CallbackFailure) && !(e instanceof AppError)) log("error", "oauth_callback_failed", { provider, userId, error: (e as Error).message });
     await recordIntegrationEvent(env, userId, provider, "error", await currentStatus(env, userId, provider), { code: failure.code, ...failure.detail });
-    return callbackRedirect(cfg.publicUrl, row.returnTo, { error: failure.code, provider });
+    return { location: callbackRedirect(cfg.publicUrl, row.returnTo, { error: failure.code, provider }), browserCookie };
   }
 }
 

@@ -7,6 +7,7 @@ import { findIntegration, listIntegrationEvents, listIntegrationRows } from "../
 import { AppError } from "../errors";
 import type { AppBindings } from "../http/types";
 import { jsonBody, queryParams } from "../http/validate";
+import { browserNonceFor, clearBrowserCookie, presentedBrowserNonce, setBrowserCookie } from "./browser-cookie";
 import { completeCallback, startAuthorization } from "./connect";
 import { disconnectIntegration } from "./disconnect";
 import { forceRefresh } from "./refresh";
@@ -46,9 +47,11 @@ const CallbackParams = z.object({
 });
 
 export const integrations = new Hono<ProviderBindings>()
-  // The browser arrives here by the provider's redirect, without our bearer token: the state names the user.
+  // The browser arrives here by the provider's redirect, without our bearer token: the state names the user,
+  // and the binding cookie proves it is the browser that asked for the authorization URL.
   .get("/:provider/callback", knownProvider, queryParams(CallbackParams), async (c) => {
-    const location = await completeCallback(c.env, c.get("config"), c.get("provider"), c.req.valid("query"));
+    const { location, browserCookie } = await completeCallback(c.env, c.get("config"), c.get("provider"), c.req.valid("query"), presentedBrowserNonce(c));
+    if (browserCookie === "clear") clearBrowserCookie(c);
     c.header("Cache-Control", "no-store");
     c.header("Referrer-Policy", "no-referrer");
     return c.redirect(location, 302);
@@ -64,7 +67,10 @@ export const integrations = new Hono<ProviderBindings>()
     return c.json(toIntegration(provider, await findIntegration(database(c.env), c.get("userId"), provider)));
   })
   .post("/:provider/auth", jsonBody(StartAuthBody), async (c) => {
-    const url = await startAuthorization(c.env, c.get("config"), c.get("userId"), c.get("provider"), c.req.valid("json").returnTo);
+    const nonce = browserNonceFor(c);
+    const url = await startAuthorization(c.env, c.get("config"), c.get("userId"), c.get("provider"), c.req.valid("json").returnTo, nonce);
+    setBrowserCookie(c, nonce);
+    c.header("Cache-Control", "no-store");
     return c.json({ authorizationUrl: url });
   })
   .post("/:provider/disconnect", async (c) => {

@@ -1,4 +1,4 @@
-import { sha256Hex } from "../crypto";
+import { constantTimeEqual, sha256Hex } from "../crypto";
 import type { OAuthStateRow } from "../db/integrations";
 
 /**
@@ -47,6 +47,45 @@ export function checkState(row: Pick<OAuthStateRow, "provider" | "expiresAt"> | 
   if (row.provider !== provider) return { ok: false, code: "state_provider_mismatch" };
   if (row.expiresAt.getTime() <= now) return { ok: false, code: "state_expired" };
   return { ok: true };
+}
+
+/**
+ * The nonce that binds a round trip to the browser that started it (RFC 9700
+ * §4.7.1): 32 random bytes, base64url, kept in an HttpOnly cookie. Like the
+ * state, only its SHA-256 is stored.
+ */
+export const BROWSER_NONCE_BYTES = 32;
+export const hashBrowserNonce = sha256Hex;
+
+/** A cookie value we could have minted; anything else is treated as no cookie at all. */
+export function isBrowserNonce(value: string | undefined): value is string {
+  return value !== undefined && /^[A-Za-z0-9_-]{43}$/.test(value);
+}
+
+export type BrowserCheck = { ok: true } | { ok: false; code: "browser_mismatch" };
+
+/**
+ * The callback connects only in the browser that asked for the authorization
+ * URL. Without this, someone could start a flow on their own account, send
+ * the URL to a victim, and the victim's consent would land the victim's
+ * grant in the attacker's account (RFC 9700 §4.7.1; providers such as GitHub
+ * skip consent for an app already authorized, so one click is enough).
+ * A row without a hash predates the binding and is never accepted.
+ */
+export function checkBrowser(storedHash: string | null | undefined, presentedHash: string | undefined): BrowserCheck {
+  if (!storedHash || !presentedHash) return { ok: false, code: "browser_mismatch" };
+  return constantTimeEqual(storedHash, presentedHash) ? { ok: true } : { ok: false, code: "browser_mismatch" };
+}
+
+/**
+ * One nonce per browser, reused by every flow started while it lives, so
+ * flows started in parallel (two providers, or two tabs) all find it. The
+ * callback of this browser's flow clears it only when no other flow of the
+ * same user still waits on it; a callback that did not match keeps it, so a
+ * link from someone else cannot cancel the user's own pending flows.
+ */
+export function browserCookieAfterCallback(outcome: { matched: boolean; otherFlowsPending: boolean }): "clear" | "keep" {
+  return outcome.matched && !outcome.otherFlowsPending ? "clear" : "keep";
 }
 
 /** Scopes we asked for that the provider did not grant (an empty list when everything was granted). */

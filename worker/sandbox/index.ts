@@ -23,9 +23,11 @@ export { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_PATHS, sandboxUrls, t
 
 /**
  * Local stand-ins for Google, Slack and GitHub: OAuth servers with a consent
- * page and fake APIs over seeded data. They exist only when
- * SANDBOX_PROVIDERS=true (which config refuses in production); otherwise
- * every /sandbox path is a plain 404, so nothing here is reachable.
+ * page and fake APIs over seeded data. Only the development entry
+ * (worker/dev/index.ts) imports this module, and even there it answers only
+ * when config allows the sandbox (sandboxMount: SANDBOX_PROVIDERS=true on a
+ * loopback PUBLIC_URL or with APP_ENV=development, never in production);
+ * otherwise every /sandbox path is a plain 404, so nothing here is reachable.
  */
 const sandboxOnly: MiddlewareHandler<AppBindings> = async (c, next) => {
   if (!c.get("config").sandboxProviders) {
