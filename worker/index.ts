@@ -7,11 +7,8 @@ import { health } from "./health/routes";
 import { integrations, tools } from "./integrations/routes";
 import { accessLog, corsForPublicUrl, limitBody, securityHeaders, withConfig, withRequestId } from "./http/middleware";
 import type { AppBindings } from "./http/types";
-<<<<<<< HEAD
 import { openApiDocument } from "./openapi";
-=======
 import { scheduled } from "./ops/cron";
->>>>>>> ops
 import { eventsHistory, realtime } from "./realtime/routes";
 import { dispatchQueue } from "./ops/queues";
 
