@@ -64,7 +64,25 @@ describe("Integrations page with the sandbox providers", () => {
     await gmailCard(page).getByText("Debug: event history").click();
     await expect.poll(() => gmailCard(page).locator(".event-history__type").allTextContents()).toEqual(["connected", "oauth_started"]);
 
-    await gmailCard(page).getByRole("button", { name: "Disconnect Gmail" }).click();
+    // Disconnect asks first; Escape keeps the connection and returns focus to the button.
+    const disconnectButton = gmailCard(page).getByRole("button", { name: "Disconnect Gmail" });
+    await disconnectButton.click();
+    const confirm = page.getByRole("alertdialog", { name: "Disconnect Gmail?" });
+    await confirm.waitFor();
+    expect(await confirm.textContent()).toContain("revoked at Google");
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent?.trim())).toBe("Cancel");
+    await page.keyboard.press("Escape");
+    await confirm.waitFor({ state: "hidden" });
+    await expect.poll(() => disconnectButton.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await gmailCard(page).getByTestId("status").textContent()).toBe("Connected");
+
+    await disconnectButton.click();
+    await confirm.getByRole("button", { name: "Cancel" }).click();
+    await confirm.waitFor({ state: "hidden" });
+    expect(await gmailCard(page).getByTestId("status").textContent()).toBe("Connected");
+
+    await disconnectButton.click();
+    await confirm.getByRole("button", { name: "Disconnect", exact: true }).click();
     await expect.poll(() => gmailCard(page).getByTestId("status").textContent()).toBe("Disconnected");
     await expect.poll(() => gmailCard(other).getByTestId("status").textContent()).toBe("Disconnected");
     await expect.poll(() => gmailCard(page).locator(".event-history__type").first().textContent()).toBe("disconnected");

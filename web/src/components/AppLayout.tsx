@@ -6,6 +6,7 @@ import { EventsContext, createEventsStore } from "../stores/events";
 import { invalidateOnEvents } from "../stores/server-state";
 import { ConnectionIndicator } from "./ConnectionIndicator";
 import { Icon, type IconName } from "./Icon";
+import { NoticeRegion, clearNotices } from "./Notice";
 import { UserMenu } from "./UserMenu";
 
 const NAV: { href: string; label: string; icon: IconName }[] = [
@@ -29,6 +30,7 @@ export function AppLayout(props: RouteSectionProps) {
     stopInvalidating();
     events.stop();
     queryClient.clear();
+    clearNotices();
   });
   return (
     <QueryClientProvider client={queryClient}>
@@ -69,6 +71,7 @@ export function AppLayout(props: RouteSectionProps) {
             </main>
           </div>
         </div>
+        <NoticeRegion />
       </EventsContext.Provider>
     </QueryClientProvider>
   );

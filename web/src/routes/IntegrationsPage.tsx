@@ -1,14 +1,14 @@
 import { useSearchParams } from "@solidjs/router";
 import { createQuery } from "@tanstack/solid-query";
-import { createSignal, For, onMount, Show } from "solid-js";
+import { For, onMount, Show } from "solid-js";
 import { PageHeader } from "../components/EmptyState";
+import { showNotice } from "../components/Notice";
 import { Spinner } from "../components/Spinner";
 import { api, errorMessage } from "../lib/api";
 import { useEvents } from "../stores/events";
 import { integrationsQuery } from "../stores/integrations";
 import { describeError, providerName } from "./integrations/messages";
 import { ProviderCard } from "./integrations/ProviderCard";
-import { ReturnToast, type ReturnNotice } from "./integrations/ReturnToast";
 import "./integrations/integrations.css";
 
 export function IntegrationsPage() {
@@ -16,12 +16,14 @@ export function IntegrationsPage() {
   // Any tab, the cron or a provider 401 changes an integration: its event invalidates this query (see server-state.ts).
   const list = createQuery(() => integrationsQuery(api, events.snapshotReady));
   const [params, setParams] = useSearchParams<{ connected?: string; error?: string; provider?: string }>();
-  const [notice, setNotice] = createSignal<ReturnNotice | null>(null);
 
   onMount(() => {
     // Back from the consent page: say what happened once, then drop it from the URL so a reload does not repeat it.
-    if (params.connected) setNotice({ kind: "success", text: `${providerName(params.connected)} is connected.` });
-    else if (params.error) setNotice({ kind: "error", text: describeError(params.error, params.provider ?? "the provider") });
+    if (params.connected) {
+      showNotice({ kind: "success", text: `${providerName(params.connected)} is connected.`, testId: "integration-toast" });
+    } else if (params.error) {
+      showNotice({ kind: "error", text: describeError(params.error, params.provider ?? "the provider"), testId: "integration-toast" });
+    }
     if (params.connected || params.error || params.provider) {
       setParams({ connected: undefined, error: undefined, provider: undefined }, { replace: true });
     }
@@ -30,7 +32,6 @@ export function IntegrationsPage() {
   return (
     <>
       <PageHeader title="Integrations" subtitle="The accounts your agents may act on. Connect one and its tools become available at once." />
-      <ReturnToast notice={notice()} onDismiss={() => setNotice(null)} />
       <Show when={list.isError}>
         <p class="integration-card__error" role="alert">
           {errorMessage(list.error)}{" "}

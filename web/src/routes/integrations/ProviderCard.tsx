@@ -5,6 +5,7 @@ import { Spinner } from "../../components/Spinner";
 import { api, errorMessage } from "../../lib/api";
 import { onRestoredFromCache } from "../../lib/page-lifecycle";
 import { connectMutation, disconnectMutation } from "../../stores/integrations";
+import { ConfirmDisconnect } from "./ConfirmDisconnect";
 import { EventHistory } from "./EventHistory";
 import { describeError, shortScope, STATUS_LABEL } from "./messages";
 
@@ -104,21 +105,15 @@ export function ProviderCard(props: { integration: Integration }) {
           </button>
         </Show>
         <Show when={i().status !== "disconnected"}>
-          <button
-            class="button"
-            type="button"
-            disabled={busy() !== undefined}
-            onClick={() => {
+          <ConfirmDisconnect
+            name={i().name}
+            provider={provider}
+            busy={busy()}
+            onConfirm={() => {
               connect.reset();
               disconnect.mutate();
             }}
-            aria-label={`Disconnect ${i().name}`}
-          >
-            <Show when={busy() === "disconnecting"}>
-              <Spinner />
-            </Show>
-            Disconnect
-          </button>
+          />
         </Show>
       </div>
 
