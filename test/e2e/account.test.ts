@@ -24,7 +24,7 @@ describe("account settings: export and deletion", () => {
     const page = await registeredPage(email);
 
     await page.getByRole("button", { name: "Grace Hopper" }).click();
-    await page.getByRole("link", { name: "Settings" }).click();
+    await page.getByRole("menuitem", { name: "Settings" }).click();
     await page.waitForURL("**/settings");
     await page.getByRole("heading", { level: 1, name: "Settings" }).waitFor();
 
@@ -35,7 +35,7 @@ describe("account settings: export and deletion", () => {
     expect(exported).not.toContain(password);
 
     await page.getByRole("button", { name: "Delete account…" }).click();
-    const dialog = page.getByRole("dialog", { name: "Delete your account?" });
+    const dialog = page.getByRole("alertdialog", { name: "Delete your account?" });
     await dialog.waitFor();
     // A modal dialog takes the focus, so typing goes straight into its password field.
     await page.keyboard.type("not my password");
@@ -62,15 +62,17 @@ describe("account settings: export and deletion", () => {
     await page.context().close();
   });
 
-  it("Cancel and Escape close the dialog and keep the account", async () => {
+  it("Cancel and Escape close the dialog, focus returns to its button, and the account stays", async () => {
     const email = uniqueEmail("keep-me");
     const page = await registeredPage(email);
     await page.goto("/settings");
     await page.getByRole("button", { name: "Delete account…" }).click();
-    const dialog = page.getByRole("dialog", { name: "Delete your account?" });
+    const dialog = page.getByRole("alertdialog", { name: "Delete your account?" });
     await dialog.waitFor();
     await page.keyboard.press("Escape");
     await dialog.waitFor({ state: "hidden" });
+    // Focus goes back to the button that opened it.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent?.trim())).toBe("Delete account…");
     await page.getByRole("button", { name: "Delete account…" }).click();
     await dialog.getByRole("button", { name: "Cancel" }).click();
     await dialog.waitFor({ state: "hidden" });

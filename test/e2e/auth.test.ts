@@ -57,10 +57,11 @@ describe("signing up, staying signed in, signing out", () => {
     await page.getByRole("link", { name: "Knowledge" }).click();
     await page.getByRole("heading", { level: 1, name: "Knowledge" }).waitFor();
 
-    // Keyboard only: open the user menu, focus lands on Sign out, Enter signs out.
+    // Keyboard only: open the user menu, ArrowDown to Sign out, Enter signs out.
     await page.getByRole("button", { name: "Ada Lovelace" }).focus();
     await page.keyboard.press("Enter");
-    await page.getByRole("button", { name: "Sign out" }).waitFor();
+    await page.getByRole("menuitem", { name: "Sign out" }).waitFor();
+    await page.keyboard.press("ArrowDown");
     expect(await page.evaluate(() => document.activeElement?.textContent)).toContain("Sign out");
     await page.keyboard.press("Enter");
     await page.waitForURL("**/login");

@@ -50,29 +50,64 @@ describe("the app shell: phone layout, contrast and keyboard use", () => {
     await page.context().close();
   });
 
-  it.each(["light", "dark"] as const)("keeps 4.5:1 contrast on primary buttons in the %s theme", async (scheme) => {
+  it.each(["light", "dark"] as const)("keeps 4.5:1 contrast on primary and danger buttons in the %s theme", async (scheme) => {
     const page = await signedInPage({ width: 1100, height: 800 }, scheme);
+    const colours = (el: Element) => [getComputedStyle(el).color, getComputedStyle(el).backgroundColor];
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Integrations" }).click();
     const connect = page.getByRole("button", { name: "Connect Gmail" });
     await connect.waitFor();
-    const [color, background] = await connect.evaluate((el) => [getComputedStyle(el).color, getComputedStyle(el).backgroundColor]);
+    const [color, background] = await connect.evaluate(colours);
     expect(contrast(color!, background!)).toBeGreaterThanOrEqual(4.5);
+
+    await page.goto("/settings");
+    const danger = page.getByRole("button", { name: "Delete account…" });
+    await danger.waitFor();
+    const [dangerColor, dangerBackground] = await danger.evaluate(colours);
+    expect(contrast(dangerColor!, dangerBackground!)).toBeGreaterThanOrEqual(4.5);
     await page.context().close();
   });
 
-  it("works from the keyboard: skip link first, the user menu opens with Enter and Escape closes it back onto its button", async () => {
+  it("works from the keyboard: skip link first, then a menu button whose menu arrows move through and Escape closes back onto it", async () => {
     const page = await signedInPage({ width: 1100, height: 800 });
+    const focused = () => page.evaluate(() => document.activeElement?.textContent?.trim());
     await page.keyboard.press("Tab");
-    expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe("Skip to content");
+    expect(await focused()).toBe("Skip to content");
     const trigger = page.locator(".user-menu__trigger");
+    expect(await trigger.getAttribute("aria-haspopup")).toBe("true");
+    expect(await trigger.getAttribute("aria-expanded")).toBe("false");
+
     await trigger.focus();
     await page.keyboard.press("Enter");
-    const menu = page.locator("#user-menu-panel");
+    const menu = page.getByRole("menu");
     await menu.waitFor();
-    expect(await menu.evaluate((el) => el.contains(document.activeElement))).toBe(true);
+    expect(await menu.getAttribute("id")).toBe("user-menu-panel");
+    expect(await trigger.getAttribute("aria-expanded")).toBe("true");
+    expect(await trigger.getAttribute("aria-controls")).toBe("user-menu-panel");
+    expect(await menu.getByRole("menuitem").allTextContents()).toEqual(["Settings", "Sign out"]);
+    // Enter opens onto the first item; the arrows, Home and End move between items.
+    expect(await focused()).toBe("Settings");
+    await page.keyboard.press("ArrowDown");
+    expect(await focused()).toBe("Sign out");
+    await page.keyboard.press("ArrowUp");
+    expect(await focused()).toBe("Settings");
+    await page.keyboard.press("End");
+    expect(await focused()).toBe("Sign out");
+    await page.keyboard.press("Home");
+    expect(await focused()).toBe("Settings");
+
     await page.keyboard.press("Escape");
     await menu.waitFor({ state: "hidden" });
-    expect(await trigger.evaluate((el) => el === document.activeElement)).toBe(true);
+    await expect.poll(() => trigger.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await trigger.getAttribute("aria-expanded")).toBe("false");
+
+    // ArrowUp opens onto the last item; Enter on an item acts and closes the menu.
+    await page.keyboard.press("ArrowUp");
+    await menu.waitFor();
+    expect(await focused()).toBe("Sign out");
+    await page.keyboard.press("ArrowUp");
+    await page.keyboard.press("Enter");
+    await page.waitForURL("**/settings");
+    await menu.waitFor({ state: "hidden" });
     await page.context().close();
   });
 });

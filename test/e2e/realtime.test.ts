@@ -24,7 +24,8 @@ async function publisherFor(email: string) {
 }
 
 const live = (page: Page) => page.getByLabel("Realtime: Live").waitFor();
-const activity = (page: Page, text: string) => page.getByRole("status").filter({ hasText: text }).waitFor();
+const activity = (page: Page, text: string) => page.getByTestId("realtime-activity").filter({ hasText: text }).waitFor();
+const announcer = (page: Page) => page.getByTestId("realtime-announcer");
 
 describe("live events in the browser", () => {
   beforeAll(async () => {
@@ -43,20 +44,40 @@ describe("live events in the browser", () => {
     await second.goto("/chat");
     await live(second);
     for (const page of [first, second]) await page.evaluate(() => ((window as unknown as { loadedOnce: boolean }).loadedOnce = true));
+    // Everything the connection's live region says from here on.
+    await first.evaluate(() => {
+      const region = document.querySelector('[data-testid="realtime-announcer"]')!;
+      const said: string[] = ((window as unknown as { announced: string[] }).announced = []);
+      new MutationObserver(() => said.push(region.textContent ?? "")).observe(region, { childList: true, characterData: true, subtree: true });
+    });
 
     const publish = await publisherFor(email);
     await publish("Spec plan is ready");
     await activity(first, "Spec plan is ready");
     await activity(second, "Spec plan is ready");
+    // Events are shown, not read out: the activity line is no live region, and going live at load was not announced.
+    for (const attr of ["role", "aria-live"]) expect(await first.getByTestId("realtime-activity").getAttribute(attr)).toBeNull();
+    expect(await announcer(first).getAttribute("aria-live")).toBe("polite");
+    expect(await announcer(first).textContent()).toBe("");
 
-    // The browser loses the network: the tab says so, and misses what happens meanwhile.
+    // The browser loses the network: the tab says so (and announces it), and misses what happens meanwhile.
     await context.setOffline(true);
     await first.getByLabel("Realtime: Offline").waitFor();
+    await expect.poll(() => announcer(first).textContent()).toContain("Realtime: Offline");
     await publish("Phase explore completed while you were away");
     await context.setOffline(false);
     await live(first);
+    await expect.poll(() => announcer(first).textContent()).toContain("Realtime: Live");
     await activity(first, "Phase explore completed while you were away");
     await activity(second, "Phase explore completed while you were away");
+    await publish("One more event");
+    await activity(first, "One more event");
+    // It spoke of the connection only, never of an event.
+    const said = await first.evaluate(() => (window as unknown as { announced: string[] }).announced.filter(Boolean));
+    expect(said.length).toBeGreaterThanOrEqual(2);
+    expect(said.every((text) => text.startsWith("Realtime: "))).toBe(true);
+    expect(said[0]).toContain("Offline");
+    expect(said.at(-1)).toContain("Live");
 
     for (const page of [first, second]) {
       expect(await page.evaluate(() => (window as unknown as { loadedOnce?: boolean }).loadedOnce)).toBe(true);

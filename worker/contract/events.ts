@@ -142,5 +142,10 @@ export const PONG_TEXT = JSON.stringify({ type: "pong" });
 export const ticketResponse = z.object({ ticket: z.string(), expiresIn: z.number().int() });
 export type TicketResponse = z.output<typeof ticketResponse>;
 
-export const eventsListResponse = z.object({ events: z.array(serverFrame) });
+/**
+ * `latestId` is the newest event id the server knew while answering (0 when
+ * the user has none). A client that takes a REST snapshot after reading it
+ * and resumes the socket after it cannot miss an event published in between.
+ */
+export const eventsListResponse = z.object({ events: z.array(serverFrame), latestId: eventId });
 export type EventsListResponse = z.output<typeof eventsListResponse>;

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { eventId, type EventsListResponse, type TicketResponse } from "../contract/events";
 import { requireUser } from "../auth/middleware";
 import { database } from "../db/client";
-import { consumeTicket, insertTicket, listEvents } from "../db/events";
+import { consumeTicket, insertTicket, latestEventSeq, listEvents } from "../db/events";
 import { AppError } from "../errors";
 import type { AppBindings } from "../http/types";
 import { jsonBody, queryParams } from "../http/validate";
@@ -83,14 +83,24 @@ export const realtime = new Hono<AppBindings>()
     },
   );
 
-/** `GET /api/events?after=&limit=`: the user's history from D1, oldest first. */
+/**
+ * `GET /api/events?after=&limit=`: the user's history from D1, oldest first,
+ * and `latestId`. `limit=0` asks for `latestId` alone: the web app reads it
+ * before its first REST snapshot and resumes its first socket after it.
+ * D1's newest id is read before the page: an event is numbered only after
+ * the change it announces was written, so every id up to it describes state
+ * a later read already sees; a lower id only costs a replayed event.
+ */
 export const eventsHistory = new Hono<AppBindings>().get(
   "/",
   requireUser,
-  queryParams(z.object({ after: eventId.default("0"), limit: z.coerce.number().int().min(1).max(500).default(100) })),
+  queryParams(z.object({ after: eventId.default("0"), limit: z.coerce.number().int().min(0).max(500).default(100) })),
   async (c) => {
     const { after, limit } = c.req.valid("query");
-    const events = await listEvents(database(c.env), c.get("userId"), Number(after), limit);
-    return c.json({ events } satisfies EventsListResponse);
+    const db = database(c.env);
+    const latest = await latestEventSeq(db, c.get("userId"));
+    const events = limit === 0 ? [] : await listEvents(db, c.get("userId"), Number(after), limit);
+    const latestId = String(Math.max(latest, ...events.map((e) => Number(e.id))));
+    return c.json({ events, latestId } satisfies EventsListResponse);
   },
 );

@@ -1,4 +1,4 @@
-import { Show } from "solid-js";
+import { createEffect, createSignal, on, Show } from "solid-js";
 import type { ConnectionState } from "../lib/events";
 import { describeEvent, useEvents } from "../stores/events";
 
@@ -14,14 +14,32 @@ const HINTS: Record<ConnectionState, string> = {
   offline: "No connection. Changes will be caught up when you are back online.",
 };
 
-/** Connection state and the latest event, in the top bar. Announced politely to screen readers. */
+/**
+ * Connection state and the latest event, in the top bar. Only changes of the
+ * connection state are spoken (politely): an activity line read out on every
+ * event would talk over whatever the person is doing. Going live at page
+ * load is not news either; going live again after trouble is.
+ */
 export function ConnectionIndicator() {
   const events = useEvents();
+  const [announcement, setAnnouncement] = createSignal("");
+  let troubleSeen = false;
+  createEffect(
+    on(
+      events.state,
+      (state) => {
+        if (state === "connected" && !troubleSeen) return;
+        troubleSeen = true;
+        setAnnouncement(`Realtime: ${LABELS[state]} ${HINTS[state]}`);
+      },
+      { defer: true },
+    ),
+  );
   return (
     <div class="realtime">
       <Show when={events.latest()}>
         {(frame) => (
-          <p class="realtime__activity" role="status" aria-live="polite" title={frame().timestamp}>
+          <p class="realtime__activity" data-testid="realtime-activity" title={frame().timestamp}>
             {describeEvent(frame())}
           </p>
         )}
@@ -29,6 +47,9 @@ export function ConnectionIndicator() {
       <span class="realtime__state" data-state={events.state()} title={HINTS[events.state()]} aria-label={`Realtime: ${LABELS[events.state()]}`}>
         <span class="realtime__dot" aria-hidden="true" />
         {LABELS[events.state()]}
+      </span>
+      <span class="visually-hidden" role="status" aria-live="polite" aria-atomic="true" data-testid="realtime-announcer">
+        {announcement()}
       </span>
     </div>
   );

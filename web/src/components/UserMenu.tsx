@@ -1,43 +1,22 @@
-import { A, useNavigate } from "@solidjs/router";
-import { Show, createEffect, createSignal, onCleanup, onMount } from "solid-js";
+import { DropdownMenu } from "@kobalte/core/dropdown-menu";
+import { useNavigate } from "@solidjs/router";
+import { createSignal } from "solid-js";
 import { useAuth } from "../stores/auth-context";
 import { Icon } from "./Icon";
 
-/** Account button with a disclosure menu; Escape and clicks outside close it. */
+/**
+ * The account button and its menu (WAI-ARIA menu button): Enter, Space or
+ * the arrow keys open it onto an item, arrows and Home/End move between
+ * items, typing a letter jumps to one, Escape closes it and focus returns to
+ * the button.
+ */
 export function UserMenu() {
   const auth = useAuth();
   const navigate = useNavigate();
-  const [open, setOpen] = createSignal(false);
   const [signingOut, setSigningOut] = createSignal(false);
-  let container: HTMLDivElement | undefined;
-  let trigger: HTMLButtonElement | undefined;
-  let signOutButton: HTMLButtonElement | undefined;
-
-  // Keyboard users land on Sign out, the action the menu is mostly opened for; Shift+Tab reaches Settings.
-  createEffect(() => {
-    if (open()) signOutButton?.focus();
-  });
 
   const label = () => auth.user()?.name || auth.user()?.email || "Account";
   const initial = () => label().trim().charAt(0).toUpperCase() || "?";
-
-  const onDocumentClick = (e: MouseEvent) => {
-    if (open() && container && !container.contains(e.target as Node)) setOpen(false);
-  };
-  const onKeyDown = (e: KeyboardEvent) => {
-    if (e.key === "Escape" && open()) {
-      setOpen(false);
-      trigger?.focus();
-    }
-  };
-  onMount(() => {
-    document.addEventListener("click", onDocumentClick);
-    document.addEventListener("keydown", onKeyDown);
-  });
-  onCleanup(() => {
-    document.removeEventListener("click", onDocumentClick);
-    document.removeEventListener("keydown", onKeyDown);
-  });
 
   const signOut = async () => {
     setSigningOut(true);
@@ -50,37 +29,36 @@ export function UserMenu() {
   };
 
   return (
-    <div class="user-menu" ref={container}>
-      <button
-        ref={trigger}
-        type="button"
-        class="user-menu__trigger"
-        aria-expanded={open()}
-        aria-controls="user-menu-panel"
-        onClick={() => setOpen(!open())}
-      >
-        <span class="avatar" aria-hidden="true">
-          {initial()}
-        </span>
-        <span class="user-menu__name">{label()}</span>
-        <Icon name="chevron" size={16} />
-      </button>
-      <Show when={open()}>
-        <div id="user-menu-panel" class="user-menu__panel">
-          <div class="user-menu__identity">
-            <strong>{auth.user()?.name || "Signed in"}</strong>
-            <span class="muted">{auth.user()?.email}</span>
-          </div>
-          <A href="/settings" class="user-menu__item" onClick={() => setOpen(false)}>
-            <Icon name="settings" />
-            Settings
-          </A>
-          <button ref={signOutButton} type="button" class="user-menu__item" onClick={() => void signOut()} disabled={signingOut()}>
-            <Icon name="logout" />
-            {signingOut() ? "Signing out…" : "Sign out"}
-          </button>
-        </div>
-      </Show>
+    <div class="user-menu">
+      <DropdownMenu placement="bottom-end" gutter={8}>
+        <DropdownMenu.Trigger class="user-menu__trigger">
+          <span class="avatar" aria-hidden="true">
+            {initial()}
+          </span>
+          <span class="user-menu__name">{label()}</span>
+          <DropdownMenu.Icon class="user-menu__chevron">
+            <Icon name="chevron" size={16} />
+          </DropdownMenu.Icon>
+        </DropdownMenu.Trigger>
+        <DropdownMenu.Portal>
+          <DropdownMenu.Content id="user-menu-panel" class="user-menu__panel">
+            <DropdownMenu.Group>
+              <DropdownMenu.GroupLabel class="user-menu__identity">
+                <strong>{auth.user()?.name || "Signed in"}</strong>
+                <span class="muted">{auth.user()?.email}</span>
+              </DropdownMenu.GroupLabel>
+              <DropdownMenu.Item class="user-menu__item" onSelect={() => navigate("/settings")}>
+                <Icon name="settings" />
+                Settings
+              </DropdownMenu.Item>
+              <DropdownMenu.Item class="user-menu__item" onSelect={() => void signOut()} disabled={signingOut()}>
+                <Icon name="logout" />
+                {signingOut() ? "Signing out…" : "Sign out"}
+              </DropdownMenu.Item>
+            </DropdownMenu.Group>
+          </DropdownMenu.Content>
+        </DropdownMenu.Portal>
+      </DropdownMenu>
     </div>
   );
 }

@@ -2,6 +2,7 @@ import {
   PING_TEXT,
   wireFrame,
   type EventKind,
+  type EventsListResponse,
   type ServerFrame,
   type ServerFrameOf,
   type TicketResponse,
@@ -22,8 +23,6 @@ export interface EventsConnectionOptions {
   /** Ping this often; a socket that stays silent for `pingEveryMs + pongTimeoutMs` is treated as dead. */
   pingEveryMs?: number;
   pongTimeoutMs?: number;
-  /** Window for folding focus, visibility and online signals into one refetch. */
-  resyncDebounceMs?: number;
 }
 
 type Handler = (frame: ServerFrame) => void;
@@ -31,18 +30,27 @@ type Handler = (frame: ServerFrame) => void;
 /** How many recent ids are remembered to drop a frame seen twice (e.g. around a resume). */
 const SEEN_WINDOW = 2_000;
 
+/** `limit=0`: only the newest event id, the point the page's REST snapshots are taken after. */
+export const SNAPSHOT_POINT_PATH = "/api/events?limit=0";
+
 /** Full jitter (AWS architecture blog): spreads reconnecting tabs instead of having them stampede together. */
 export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number): number {
   return Math.round(random() * Math.min(maxMs, baseMs * 2 ** attempt));
 }
+
+const statusOf = (e: unknown) => (e as { status?: number }).status;
 
 /**
  * The browser side of the realtime contract: connects with a fresh ticket,
  * reconnects with exponential backoff and jitter, resumes after the last id
  * it saw, parses every frame with the shared schema (a frame that does not
  * parse is dropped and logged, never trusted), and tells its subscribers
- * when they should refetch from REST: after a `resume_gap`, and when the
- * window comes back (focus, visibility, online).
+ * when they should refetch from REST (after a `resume_gap`).
+ *
+ * Before the first socket of a page it reads the newest event id
+ * (`snapshotReady()` resolves then) and the first socket resumes after it:
+ * REST snapshots taken after that point cannot miss an event published
+ * while the ticket was fetched and the socket opened.
  */
 export class EventsConnection {
   private socket: WebSocket | undefined;
@@ -57,8 +65,14 @@ export class EventsConnection {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private silenceTimer: ReturnType<typeof setTimeout> | undefined;
-  private resyncTimer: ReturnType<typeof setTimeout> | undefined;
-  private hiddenSince: number | undefined;
+  /** Numbers connect attempts; the one in flight (fetching a ticket) is `pending`, and only it may open a socket. */
+  private attemptSerial = 0;
+  private pending: number | undefined;
+  private snapshotPointRead = false;
+  /** Set when the snapshot point could not be read: the first socket then refetches everything instead. */
+  private resyncOnOpen = false;
+  private markSnapshotReady!: () => void;
+  private readonly snapshotReadyPromise = new Promise<void>((resolve) => (this.markSnapshotReady = resolve));
   private readonly opts: Required<Omit<EventsConnectionOptions, "WebSocket">> & { WebSocket: typeof WebSocket };
 
   constructor(
@@ -73,7 +87,6 @@ export class EventsConnection {
       maxDelayMs: options.maxDelayMs ?? 15_000,
       pingEveryMs: options.pingEveryMs ?? 25_000,
       pongTimeoutMs: options.pongTimeoutMs ?? 10_000,
-      resyncDebounceMs: options.resyncDebounceMs ?? 400,
     };
   }
 
@@ -86,13 +99,23 @@ export class EventsConnection {
     return this.lastId === undefined ? undefined : String(this.lastId);
   }
 
+  /**
+   * Resolves once the first socket's resume point is known (or could not be
+   * read). A REST read that awaits it first is covered by the stream from
+   * that point on.
+   */
+  snapshotReady(): Promise<void> {
+    return this.snapshotReadyPromise;
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
     if (typeof window !== "undefined") {
       window.addEventListener("online", this.onOnline);
       window.addEventListener("offline", this.onOffline);
-      window.addEventListener("focus", this.onFocus);
+      window.addEventListener("pagehide", this.onPageHide);
+      window.addEventListener("pageshow", this.onPageShow);
       document.addEventListener("visibilitychange", this.onVisibility);
     }
     void this.connect();
@@ -103,13 +126,15 @@ export class EventsConnection {
     if (typeof window !== "undefined") {
       window.removeEventListener("online", this.onOnline);
       window.removeEventListener("offline", this.onOffline);
-      window.removeEventListener("focus", this.onFocus);
+      window.removeEventListener("pagehide", this.onPageHide);
+      window.removeEventListener("pageshow", this.onPageShow);
       document.removeEventListener("visibilitychange", this.onVisibility);
     }
-    clearTimeout(this.retryTimer);
-    clearTimeout(this.resyncTimer);
+    this.cancelAttempt();
     this.dropSocket();
     this.setState("offline");
+    // Nothing will read the snapshot point any more; readers waiting for it carry on (and meet the ended session).
+    this.markSnapshotReady();
   }
 
   /** Typed subscription to one kind of event; returns the unsubscribe function. */
@@ -121,7 +146,7 @@ export class EventsConnection {
     return this.addHandler("*", handler);
   }
 
-  /** Called when server state may have changed unseen: refetch what the view shows. */
+  /** Called when events may have been missed (a `resume_gap`): refetch what the view shows. */
   onResync(handler: () => void): () => void {
     this.resyncHandlers.add(handler);
     return () => this.resyncHandlers.delete(handler);
@@ -149,21 +174,51 @@ export class EventsConnection {
     return typeof navigator !== "undefined" && navigator.onLine === false;
   }
 
+  /**
+   * One attempt at a time: `online`, `visibilitychange` and the retry timer
+   * can all ask for a connection while a ticket is still being fetched, and
+   * each extra attempt would open a second socket that receives every event
+   * twice and is never closed.
+   */
   private async connect(): Promise<void> {
-    if (!this.running) return;
+    if (!this.running || this.socket || this.pending !== undefined) return;
     if (this.isBrowserOffline()) {
       this.setState("offline");
       return;
     }
-    let ticket: string;
+    const attempt = (this.attemptSerial += 1);
+    this.pending = attempt;
     try {
-      ticket = (await this.client.post<TicketResponse>("/api/realtime/ticket")).ticket;
+      if (!this.snapshotPointRead) await this.readSnapshotPoint();
+      if (this.pending !== attempt) return;
+      const { ticket } = await this.client.post<TicketResponse>("/api/realtime/ticket");
+      if (this.pending !== attempt || !this.running) return;
+      this.open(ticket);
     } catch (e) {
+      if (this.pending !== attempt) return;
+      this.pending = undefined;
       // A 401 here means the session ended; the auth store stops this connection.
-      if ((e as { status?: number }).status === 401) return this.stop();
-      return this.scheduleReconnect();
+      if (statusOf(e) === 401) return this.stop();
+      this.scheduleReconnect();
+    } finally {
+      if (this.pending === attempt) this.pending = undefined;
     }
-    if (!this.running) return;
+  }
+
+  private async readSnapshotPoint(): Promise<void> {
+    try {
+      const { latestId } = await this.client.get<EventsListResponse>(SNAPSHOT_POINT_PATH);
+      this.advanceTo(Number(latestId));
+    } catch (e) {
+      if (statusOf(e) === 401) throw e;
+      this.resyncOnOpen = true;
+    } finally {
+      this.snapshotPointRead = true;
+      this.markSnapshotReady();
+    }
+  }
+
+  private open(ticket: string): void {
     const origin = this.opts.baseUrl || window.location.origin;
     const url = `${origin.replace(/^http/, "ws")}/api/realtime?ticket=${encodeURIComponent(ticket)}`;
     const ws = new this.opts.WebSocket(url);
@@ -174,6 +229,10 @@ export class EventsConnection {
       this.setState("connected");
       if (this.lastId !== undefined) ws.send(JSON.stringify({ type: "resume", after: String(this.lastId) }));
       this.startHeartbeat(ws);
+      if (this.resyncOnOpen) {
+        this.resyncOnOpen = false;
+        this.resyncNow();
+      }
     });
     ws.addEventListener("message", (e) => {
       if (this.socket !== ws) return;
@@ -185,6 +244,12 @@ export class EventsConnection {
       this.dropSocket();
       this.scheduleReconnect();
     });
+  }
+
+  /** Forgets the attempt in flight: its ticket, when it arrives, opens nothing. */
+  private cancelAttempt(): void {
+    clearTimeout(this.retryTimer);
+    this.pending = undefined;
   }
 
   private scheduleReconnect(): void {
@@ -237,32 +302,25 @@ export class EventsConnection {
     const frame = parsed.data;
     if ("type" in frame) return;
     if ("latestId" in frame) {
-      this.remember(Number(frame.latestId));
+      this.advanceTo(Number(frame.latestId));
       this.resyncNow();
       return;
     }
     const id = Number(frame.id);
     if (this.seen.has(id)) return;
-    this.remember(id);
+    this.seen.add(id);
+    if (this.seen.size > SEEN_WINDOW) this.seen.delete(this.seen.values().next().value as number);
+    this.advanceTo(id);
     for (const h of this.handlers.get(frame.kind) ?? []) h(frame);
     for (const h of this.handlers.get("*") ?? []) h(frame);
   }
 
-  private remember(id: number): void {
-    this.seen.add(id);
-    if (this.seen.size > SEEN_WINDOW) this.seen.delete(this.seen.values().next().value as number);
+  private advanceTo(id: number): void {
     if (this.lastId === undefined || id > this.lastId) this.lastId = id;
   }
 
   private resyncNow(): void {
-    clearTimeout(this.resyncTimer);
     for (const h of this.resyncHandlers) h();
-  }
-
-  /** Focus and visibilitychange usually fire together; one refetch for both. */
-  private resyncSoon(): void {
-    clearTimeout(this.resyncTimer);
-    this.resyncTimer = setTimeout(() => this.resyncNow(), this.opts.resyncDebounceMs);
   }
 
   private readonly onOnline = () => {
@@ -271,25 +329,36 @@ export class EventsConnection {
       clearTimeout(this.retryTimer);
       void this.connect();
     }
-    this.resyncSoon();
   };
 
   /** The browser knows the network is gone: stop pretending, and reconnect as soon as it returns. */
   private readonly onOffline = () => {
-    clearTimeout(this.retryTimer);
+    this.cancelAttempt();
     this.dropSocket();
     this.setState("offline");
   };
 
-  private readonly onFocus = () => this.resyncSoon();
+  /**
+   * Leaving the page closes the socket instead of leaving that to the
+   * browser (some keep a page with an open WebSocket out of the
+   * back-forward cache, others cut it); coming back from the cache is then a
+   * plain reconnect that resumes after the last id and replays what happened
+   * meanwhile.
+   */
+  private readonly onPageHide = () => {
+    this.cancelAttempt();
+    this.dropSocket();
+    this.setState("reconnecting");
+  };
+
+  private readonly onPageShow = (e: PageTransitionEvent) => {
+    if (!e.persisted) return;
+    this.attempt = 0;
+    void this.connect();
+  };
 
   private readonly onVisibility = () => {
-    if (document.visibilityState === "hidden") {
-      this.hiddenSince = Date.now();
-      return;
-    }
-    if (this.hiddenSince !== undefined) this.resyncSoon();
-    this.hiddenSince = undefined;
+    if (document.visibilityState === "hidden") return;
     if (!this.socket && this.running && this.stateValue !== "connected") {
       clearTimeout(this.retryTimer);
       void this.connect();

@@ -16,7 +16,6 @@ export function SettingsPage() {
   const navigate = useNavigate();
   const [exporting, setExporting] = createSignal(false);
   const [exportError, setExportError] = createSignal<string>();
-  let openDeleteDialog: () => void = () => undefined;
 
   const download = async () => {
     setExporting(true);
@@ -68,11 +67,8 @@ export function SettingsPage() {
       <section class="settings-section settings-section--danger" aria-labelledby="settings-delete">
         <h2 id="settings-delete">Delete account</h2>
         <p class="muted">Deletes the account and everything in it, and revokes TaskPilot's access at every connected provider.</p>
-        <button class="button button--danger" type="button" onClick={() => openDeleteDialog()}>
-          Delete account…
-        </button>
+        <DeleteAccountDialog onConfirm={confirmDelete} />
       </section>
-      <DeleteAccountDialog onConfirm={confirmDelete} exposeOpen={(open) => (openDeleteDialog = open)} />
     </>
   );
 }

@@ -5,8 +5,9 @@ import { EventsConnection, type EventsConnectionOptions } from "../lib/events";
 
 /**
  * The app's one realtime connection as signals: connection state for the
- * indicator, the latest event for the activity line, and typed subscriptions
- * (`on(kind, …)`, `onResync(…)`) for the stores that keep server state.
+ * indicator, the latest event for the activity line, typed subscriptions
+ * (`on(kind, …)`, `onResync(…)`) that invalidate cached server state, and
+ * `snapshotReady()`, which every REST read of that state awaits first.
  */
 export function createEventsStore(client: ApiClient = defaultClient, options?: EventsConnectionOptions) {
   const connection = new EventsConnection(client, options);
@@ -19,6 +20,7 @@ export function createEventsStore(client: ApiClient = defaultClient, options?: E
     state,
     latest,
     lastEventId: () => connection.lastEventId,
+    snapshotReady: () => connection.snapshotReady(),
     start: () => connection.start(),
     stop: () => connection.stop(),
     on: connection.on.bind(connection),

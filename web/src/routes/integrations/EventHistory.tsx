@@ -1,24 +1,41 @@
-import { For, Show } from "solid-js";
+import { createQuery } from "@tanstack/solid-query";
+import { createSignal, For, Show } from "solid-js";
 import type { ProviderName } from "../../../../worker/contract/integrations";
-import type { IntegrationsStore } from "../../stores/integrations";
+import { api, errorMessage } from "../../lib/api";
+import { useEvents } from "../../stores/events";
+import { integrationEventsQuery } from "../../stores/integrations";
 import { describeEventDetail } from "./messages";
 
 /** The collapsible debug view: every transition of this integration, newest first, with the provider's own codes. */
-export function EventHistory(props: { provider: ProviderName; store: IntegrationsStore }) {
-  const onToggle = (e: Event) => {
-    const open = (e.currentTarget as HTMLDetailsElement).open;
-    if (open) void props.store.loadEvents(props.provider);
-    else props.store.unwatchEvents(props.provider);
-  };
+export function EventHistory(props: { provider: ProviderName }) {
+  const events = useEvents();
+  const [open, setOpen] = createSignal(false);
+  // Fetched only while open; an event for this provider refetches it then, or marks it stale for the next opening.
+  const history = createQuery(() => ({ ...integrationEventsQuery(api, events.snapshotReady, props.provider), enabled: open() }));
 
   return (
-    <details class="event-history" onToggle={onToggle}>
+    <details class="event-history" onToggle={(e) => setOpen(e.currentTarget.open)}>
       <summary>Debug: event history</summary>
-      <Show when={props.store.events(props.provider)} fallback={<p class="muted">Loading…</p>}>
-        {(events) => (
-          <Show when={events().length > 0} fallback={<p class="muted">No events yet.</p>}>
+      <Show when={history.isError}>
+        <p class="integration-card__error event-history__error" role="alert">
+          The history could not be loaded: {errorMessage(history.error)}{" "}
+          <button class="button" type="button" disabled={history.isFetching} onClick={() => void history.refetch()}>
+            Retry
+          </button>
+        </p>
+      </Show>
+      <Show
+        when={history.data}
+        fallback={
+          <Show when={!history.isError}>
+            <p class="muted">{history.fetchStatus === "paused" ? "Waiting for the network…" : "Loading…"}</p>
+          </Show>
+        }
+      >
+        {(list) => (
+          <Show when={list().length > 0} fallback={<p class="muted">No events yet.</p>}>
             <ol class="event-history__list">
-              <For each={events()}>
+              <For each={list()}>
                 {(ev) => (
                   <li>
                     <time datetime={ev.createdAt}>{new Date(ev.createdAt).toLocaleString()}</time>

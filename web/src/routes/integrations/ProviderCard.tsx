@@ -1,7 +1,11 @@
+import { createMutation, useQueryClient } from "@tanstack/solid-query";
 import { For, Show } from "solid-js";
 import type { Integration } from "../../../../worker/contract/integrations";
 import { Spinner } from "../../components/Spinner";
-import type { IntegrationsStore } from "../../stores/integrations";
+import { api, errorMessage } from "../../lib/api";
+import { onRestoredFromCache } from "../../lib/page-lifecycle";
+import { connectMutation, disconnectMutation } from "../../stores/integrations";
+import { ConfirmDisconnect } from "./ConfirmDisconnect";
 import { EventHistory } from "./EventHistory";
 import { describeError, shortScope, STATUS_LABEL } from "./messages";
 
@@ -10,9 +14,17 @@ const INITIAL: Record<Integration["provider"], string> = { gmail: "M", calendar:
 const formatTime = (iso: string) => new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 
 /** One provider: who is connected, with which scopes, what went wrong last, and the buttons that fix it. */
-export function ProviderCard(props: { integration: Integration; store: IntegrationsStore }) {
+export function ProviderCard(props: { integration: Integration }) {
+  const queryClient = useQueryClient();
   const i = () => props.integration;
-  const busy = () => props.store.busy(i().provider);
+  // The cards are keyed by provider (see integrationsQuery), so one card is one provider for its whole life.
+  const provider = props.integration.provider;
+  const connect = createMutation(() => connectMutation(api, provider));
+  const disconnect = createMutation(() => disconnectMutation(api, queryClient, provider));
+  // A successful connect stays busy until the consent page replaces this one; back from the cache, it must not.
+  onRestoredFromCache(() => connect.reset());
+  const busy = () => (connect.isPending || connect.isSuccess ? "connecting" : disconnect.isPending ? "disconnecting" : undefined);
+  const actionError = () => connect.error ?? disconnect.error;
   const headingId = () => `integration-${i().provider}`;
   const needsReconnect = () => i().status === "error" || i().status === "expired";
 
@@ -66,10 +78,10 @@ export function ProviderCard(props: { integration: Integration; store: Integrati
           </p>
         )}
       </Show>
-      <Show when={props.store.actionError(i().provider)}>
-        {(message) => (
+      <Show when={actionError()}>
+        {(error) => (
           <p class="integration-card__error" role="alert">
-            {message()}
+            {errorMessage(error())}
           </p>
         )}
       </Show>
@@ -80,7 +92,10 @@ export function ProviderCard(props: { integration: Integration; store: Integrati
             class="button button--primary"
             type="button"
             disabled={busy() !== undefined}
-            onClick={() => void props.store.connect(i().provider)}
+            onClick={() => {
+              disconnect.reset();
+              connect.mutate();
+            }}
             aria-label={`${needsReconnect() ? "Reconnect" : "Connect"} ${i().name}`}
           >
             <Show when={busy() === "connecting"}>
@@ -90,22 +105,19 @@ export function ProviderCard(props: { integration: Integration; store: Integrati
           </button>
         </Show>
         <Show when={i().status !== "disconnected"}>
-          <button
-            class="button"
-            type="button"
-            disabled={busy() !== undefined}
-            onClick={() => void props.store.disconnect(i().provider)}
-            aria-label={`Disconnect ${i().name}`}
-          >
-            <Show when={busy() === "disconnecting"}>
-              <Spinner />
-            </Show>
-            Disconnect
-          </button>
+          <ConfirmDisconnect
+            name={i().name}
+            provider={provider}
+            busy={busy()}
+            onConfirm={() => {
+              connect.reset();
+              disconnect.mutate();
+            }}
+          />
         </Show>
       </div>
 
-      <EventHistory provider={i().provider} store={props.store} />
+      <EventHistory provider={provider} />
     </article>
   );
 }

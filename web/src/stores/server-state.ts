@@ -1,0 +1,18 @@
+import type { QueryClient } from "@tanstack/solid-query";
+import type { EventsStore } from "./events";
+import { invalidateForFrame } from "./integrations";
+
+/**
+ * Which cached server state each pushed event makes stale: the one place
+ * where the event stream meets the query cache. A `resume_gap` means events
+ * were missed, so everything is.
+ */
+export function invalidateOnEvents(queryClient: QueryClient, events: Pick<EventsStore, "on" | "onResync">): () => void {
+  const offs = [
+    events.on("integration", (frame) => void invalidateForFrame(queryClient, frame)),
+    events.onResync(() => void queryClient.invalidateQueries()),
+  ];
+  return () => {
+    for (const off of offs) off();
+  };
+}
