@@ -142,7 +142,7 @@ describe("GET /api/openapi.json", () => {
     const params = (key: string) => Object.fromEntries((ops.get(key)!.parameters ?? []).map((p) => [`${p.in}:${p.name}`, p]));
     expect(params("GET /api/events")).toMatchObject({
       "query:after": { schema: { type: "string", default: "0" } },
-      "query:limit": { schema: { type: "integer", minimum: 1, maximum: 500, default: 100 } },
+      "query:limit": { schema: { type: "integer", minimum: 0, maximum: 500, default: 100 } },
     });
     expect(params("GET /api/events")["query:after"]!.required).toBeUndefined();
     expect(params("GET /api/realtime")["query:ticket"]).toMatchObject({ required: true, schema: { type: "string", minLength: 1, maxLength: 512 } });

@@ -129,7 +129,7 @@ export const OPERATIONS: Record<string, Operation> = {
     tag: "realtime",
     auth: "public",
     responses: { 101: { description: "Switching to the WebSocket protocol." } },
-    problems: { 401: ["invalid_ticket"], 426: ["upgrade_required"] },
+    problems: { 401: ["invalid_ticket", "account_deleted"], 409: ["realtime_hub_conflict"], 426: ["upgrade_required"], 503: ["realtime_unavailable"] },
   },
   "POST /api/realtime/ticket": {
     summary: "A ticket for opening the event socket",
@@ -140,7 +140,8 @@ export const OPERATIONS: Record<string, Operation> = {
   },
   "GET /api/events": {
     summary: "The user's event history",
-    description: "Up to `limit` events with an id greater than `after`, oldest first, from the database: how a client fills a `resume_gap`.",
+    description:
+      "Up to `limit` events with an id greater than `after`, oldest first, from the database: how a client fills a `resume_gap`. `latestId` is the newest event id when the server answered; `limit=0` asks for it alone (the snapshot point a first socket resumes after).",
     tag: "realtime",
     auth: "bearer",
     responses: { 200: { description: "The events.", schema: "EventsListResponse" } },
@@ -187,7 +188,7 @@ export const OPERATIONS: Record<string, Operation> = {
   "GET /api/integrations/{provider}/callback": {
     summary: "The provider's redirect back (browser only)",
     description:
-      "Reached by the provider's redirect, so without an access token: the `state` names the user. Always redirects into the app: `?connected={provider}` on success, `?error={code}&provider={provider}` otherwise (for example `invalid_state`, `state_expired`, `access_denied`, `token_exchange_failed`); nothing is connected unless the state checks out.",
+      "Reached by the provider's redirect, so without an access token: the `state` names the user. Always redirects into the app: `?connected={provider}` on success, `?error={code}&provider={provider}` otherwise (for example `invalid_state`, `state_expired`, `browser_mismatch`, `access_denied`, `token_exchange_failed`); nothing is connected unless the state checks out and the browser carries the `tp_oauth_browser` cookie set by `POST …/auth`.",
     tag: "integrations",
     auth: "public",
     lenientQuery: true,
