@@ -38,6 +38,8 @@ export const STATUS_LABEL: Record<IntegrationStatus, string> = {
 const MESSAGES: Record<string, (name: string) => string> = {
   access_denied: (n) => `You chose Deny on the ${n} consent page, so nothing was connected. Click Connect to try again.`,
   invalid_state: () => "That sign-in link was already used or is unknown. Start again with Connect.",
+  browser_mismatch: (n) =>
+    `This ${n} sign-in was started in another browser, or the link came from someone else, so nothing was connected. Start again with Connect here.`,
   state_expired: () => "The sign-in took longer than 10 minutes and expired. Start again with Connect.",
   state_provider_mismatch: () => "The answer came back for a different provider. Start again with Connect.",
   missing_code: (n) => `${n} came back without completing the sign-in. Try Connect again.`,
