@@ -1,4 +1,4 @@
-import { and, desc, eq, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { integrationEvents, integrations, oauthStates } from "./schema";
 
@@ -116,7 +116,14 @@ export async function listIntegrationEvents(db: Database, userId: string, provid
     .all();
 }
 
-/** Active integrations with a refresh token whose access token expires before `before` (the cron pre-refresh). */
+/**
+ * Active integrations with a refresh token whose access token expires before
+ * `before` (the cron pre-refresh), at most `limit`. Rows whose last refresh
+ * failed go to the back, least recently failed first, and the rest come
+ * soonest expiry first: a block of rows that keep failing (a provider down,
+ * a revoked client) rotates through the batch instead of filling it on
+ * every pass while a healthy row runs out of time behind them.
+ */
 export async function listIntegrationsExpiringBefore(db: Database, before: number, limit = 200): Promise<IntegrationRow[]> {
   return db
     .select()
@@ -129,6 +136,7 @@ export async function listIntegrationsExpiringBefore(db: Database, before: numbe
         lt(integrations.expiresAt, new Date(before)),
       ),
     )
+    .orderBy(sql`coalesce(${integrations.lastErrorAt}, 0)`, asc(integrations.expiresAt))
     .limit(limit)
     .all();
 }
