@@ -39,8 +39,9 @@ interface Queued {
  * refresh only by one that started at or after it was asked for, a caller
  * whose token was rejected only by a different token); anyone else waits for
  * the next refresh, which starts when the running one ends and is shared by
- * everyone queued meanwhile, with their needs merged, so however many ask
- * there are at most two upstream requests in play per burst, and usually one.
+ * everyone queued meanwhile, with their needs merged: however many ask at
+ * once, a burst costs one upstream refresh, or two when some of it asked
+ * for more than the running one can give.
  *
  * Writes (a refresh storing its tokens or its failure, a connect storing a
  * new grant, a disconnect) run one at a time in arrival order (`exclusive`).
