@@ -3,6 +3,8 @@ export interface Env {
   DB: D1Database;
   ASSETS: Fetcher;
   USER_HUB: DurableObjectNamespace;
+  /** IntegrationFlight: one per user and provider (worker/integrations/flight.ts). */
+  INTEGRATION_FLIGHT: DurableObjectNamespace;
   AGENT_SESSION: DurableObjectNamespace;
   KB_INDEX: Queue;
   SPEC_EXEC: Queue;

@@ -45,4 +45,5 @@ export default {
 } satisfies ExportedHandler<Env>;
 
 export { UserHub } from "./realtime/hub";
+export { IntegrationFlight } from "./integrations/flight";
 export { AgentSession } from "./agent/session";

@@ -22,7 +22,7 @@ async function busyUser(): Promise<Session> {
 
 async function sealedRefreshToken(userId: string, provider: ProviderId): Promise<string> {
   const row = (await storedRow(userId, provider))!;
-  return decryptToken(getConfig(env).encryptionKeys!, row.id, row.refreshTokenEnc!);
+  return decryptToken(getConfig(env).encryptionKeys!, row.id, "refresh_token_enc", row.refreshTokenEnc!);
 }
 
 describe("DELETE /api/me", () => {

@@ -59,8 +59,8 @@ describe("GET /api/me/export", () => {
       ...tokenHashes.results.map((r) => r.token_hash),
       row.accessTokenEnc!,
       row.refreshTokenEnc!,
-      await decryptToken(keys, row.id, row.accessTokenEnc!),
-      await decryptToken(keys, row.id, row.refreshTokenEnc!),
+      await decryptToken(keys, row.id, "access_token_enc", row.accessTokenEnc!),
+      await decryptToken(keys, row.id, "refresh_token_enc", row.refreshTokenEnc!),
     ];
 
     const text = await (await exportAccount(user.accessToken)).text();

@@ -89,11 +89,11 @@ describe("GET /api/integrations/{provider}/callback", () => {
     expect(JSON.stringify(status)).not.toMatch(/token/i);
 
     const row = (await storedRow(userId, "gmail"))!;
-    expect(row.accessTokenEnc).toMatch(/^v1\.k1\./);
-    expect(row.refreshTokenEnc).toMatch(/^v1\.k1\./);
+    expect(row.accessTokenEnc).toMatch(/^v2\.k1\./);
+    expect(row.refreshTokenEnc).toMatch(/^v2\.k1\./);
     const keys = getConfig(env).encryptionKeys!;
-    const accessToken = await decryptToken(keys, row.id, row.accessTokenEnc!);
-    const refreshToken = await decryptToken(keys, row.id, row.refreshTokenEnc!);
+    const accessToken = await decryptToken(keys, row.id, "access_token_enc", row.accessTokenEnc!);
+    const refreshToken = await decryptToken(keys, row.id, "refresh_token_enc", row.refreshTokenEnc!);
     expect(accessToken).toMatch(/^eyJ/);
     const raw = JSON.stringify(await env.DB.prepare("select * from integrations where id = ?").bind(row.id).first());
     expect(raw).not.toContain(accessToken);

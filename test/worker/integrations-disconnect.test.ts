@@ -10,7 +10,7 @@ describe("POST /api/integrations/{provider}/disconnect", () => {
     const { userId, token } = await newUser();
     await connect(token, "gmail");
     const row = (await storedRow(userId, "gmail"))!;
-    const refreshToken = await decryptToken(getConfig(env).encryptionKeys!, row.id, row.refreshTokenEnc!);
+    const refreshToken = await decryptToken(getConfig(env).encryptionKeys!, row.id, "refresh_token_enc", row.refreshTokenEnc!);
 
     const res = await api(token, "POST", "/api/integrations/gmail/disconnect");
     expect(res.status).toBe(200);
@@ -28,7 +28,7 @@ describe("POST /api/integrations/{provider}/disconnect", () => {
     const { userId, token } = await newUser();
     await connect(token, "slack");
     const row = (await storedRow(userId, "slack"))!;
-    const refreshToken = await decryptToken(getConfig(env).encryptionKeys!, row.id, row.refreshTokenEnc!);
+    const refreshToken = await decryptToken(getConfig(env).encryptionKeys!, row.id, "refresh_token_enc", row.refreshTokenEnc!);
     await scriptOAuth(`revoke:${refreshToken}`, { status: 503, body: "down", contentType: "text/plain" });
 
     const res = await api(token, "POST", "/api/integrations/slack/disconnect");

@@ -10,7 +10,7 @@ import { ORIGIN, register } from "./auth-helpers";
 export const oauthServer = (): string => inject("oauthServerUrl");
 
 /** Makes the local OAuth server answer the next token/revoke requests that carry `key` (a code, refresh token or `revoke:{token}`). */
-export async function scriptOAuth(key: string, script: { status?: number; body?: unknown; contentType?: string; delayMs?: number }): Promise<void> {
+export async function scriptOAuth(key: string, script: { status?: number; body?: unknown; contentType?: string; delayMs?: number; hold?: boolean }): Promise<void> {
   const res = await fetch(`${oauthServer()}/__script`, { method: "POST", body: JSON.stringify({ key, ...script }) });
   if (res.status !== 204) throw new Error(`scripting the OAuth server failed: ${res.status}`);
 }
@@ -118,8 +118,8 @@ export async function seedIntegration(
     accountId: "seeded",
     accountLabel: "seeded@example.test",
     scopes: JSON.stringify(["openid"]),
-    accessTokenEnc: await encryptToken(keys, id, tokens.accessToken),
-    refreshTokenEnc: tokens.refreshToken ? await encryptToken(keys, id, tokens.refreshToken) : null,
+    accessTokenEnc: await encryptToken(keys, id, "access_token_enc", tokens.accessToken),
+    refreshTokenEnc: tokens.refreshToken ? await encryptToken(keys, id, "refresh_token_enc", tokens.refreshToken) : null,
     expiresAt: tokens.expiresAt,
     connectedAt: new Date(),
   });

@@ -53,11 +53,11 @@ describe("integration secrets stay out of logs", () => {
 
     const keys = getConfig(env).encryptionKeys!;
     const row = (await storedRow(userId, "gmail"))!;
-    const accessToken = await decryptToken(keys, row.id, row.accessTokenEnc!);
-    const refreshToken = await decryptToken(keys, row.id, row.refreshTokenEnc!);
+    const accessToken = await decryptToken(keys, row.id, "access_token_enc", row.accessTokenEnc!);
+    const refreshToken = await decryptToken(keys, row.id, "refresh_token_enc", row.refreshTokenEnc!);
     expect((await call("/api/integrations/gmail/refresh", { method: "POST" }, token)).status).toBe(200);
     const refreshed = (await storedRow(userId, "gmail"))!;
-    const newAccessToken = await decryptToken(keys, refreshed.id, refreshed.accessTokenEnc!);
+    const newAccessToken = await decryptToken(keys, refreshed.id, "access_token_enc", refreshed.accessTokenEnc!);
     expect((await call("/api/integrations/gmail/disconnect", { method: "POST" }, token)).status).toBe(200);
 
     const failingRefresh = `rt-${crypto.randomUUID()}`;

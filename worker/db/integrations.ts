@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNotNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { integrationEvents, integrations, oauthStates } from "./schema";
 
@@ -51,6 +51,30 @@ export async function updateIntegration(db: Database, id: string, patch: Integra
   return rows[0];
 }
 
+/** The envelopes a writer read the row with: a compare-and-swap write goes through only while they are still there. */
+export type SealedSnapshot = Pick<IntegrationRow, "id" | "accessTokenEnc" | "refreshTokenEnc">;
+
+function stillSealedAs(expected: SealedSnapshot) {
+  const same = (column: typeof integrations.accessTokenEnc | typeof integrations.refreshTokenEnc, value: string | null) =>
+    value === null ? isNull(column) : eq(column, value);
+  return and(eq(integrations.id, expected.id), same(integrations.accessTokenEnc, expected.accessTokenEnc), same(integrations.refreshTokenEnc, expected.refreshTokenEnc));
+}
+
+/**
+ * Compare-and-swap on the row's envelopes: writes `patch` only if the row
+ * still holds the envelopes `expected` was read with, so a writer that read
+ * before a disconnect, a reconnect or a key rotation cannot write over it.
+ * Returns the row as written, or undefined when another writer got there first.
+ */
+export async function updateIntegrationIfUnchanged(db: Database, expected: SealedSnapshot, patch: IntegrationPatch, now = Date.now()): Promise<IntegrationRow | undefined> {
+  const rows = await db
+    .update(integrations)
+    .set({ ...patch, updatedAt: new Date(now) })
+    .where(stillSealedAs(expected))
+    .returning();
+  return rows[0];
+}
+
 export async function insertOAuthState(db: Database, row: OAuthStateRow): Promise<void> {
   await db.insert(oauthStates).values(row);
 }
@@ -70,10 +94,6 @@ export async function hasPendingOAuthState(db: Database, userId: string, browser
     .limit(1)
     .get();
   return row !== undefined;
-}
-
-export async function purgeExpiredOAuthStates(db: Database, now = Date.now()): Promise<void> {
-  await db.delete(oauthStates).where(lt(oauthStates.expiresAt, new Date(now)));
 }
 
 export interface NewIntegrationEvent {
@@ -103,7 +123,14 @@ export async function listIntegrationEvents(db: Database, userId: string, provid
     .all();
 }
 
-/** Active integrations with a refresh token whose access token expires before `before` (the cron pre-refresh). */
+/**
+ * Active integrations with a refresh token whose access token expires before
+ * `before` (the cron pre-refresh), at most `limit`. Rows whose last refresh
+ * failed go to the back, least recently failed first, and the rest come
+ * soonest expiry first: a block of rows that keep failing (a provider down,
+ * a revoked client) rotates through the batch instead of filling it on
+ * every pass while a healthy row runs out of time behind them.
+ */
 export async function listIntegrationsExpiringBefore(db: Database, before: number, limit = 200): Promise<IntegrationRow[]> {
   return db
     .select()
@@ -116,33 +143,34 @@ export async function listIntegrationsExpiringBefore(db: Database, before: numbe
         lt(integrations.expiresAt, new Date(before)),
       ),
     )
+    .orderBy(sql`coalesce(${integrations.lastErrorAt}, 0)`, asc(integrations.expiresAt))
     .limit(limit)
     .all();
 }
 
-/** Rows that hold any sealed token, in id order from `afterId` (key rotation walks them in pages). */
-export async function listSealedIntegrations(db: Database, afterId: string, limit: number): Promise<IntegrationRow[]> {
+/**
+ * Rows that hold any sealed token, in id order from `afterId` (key rotation
+ * walks them in pages). The statement is also rendered to SQL for
+ * `npm run keys:rotate`, which runs it through `wrangler d1 execute`.
+ */
+export function sealedIntegrationsPage(db: Database, afterId: string, limit: number) {
   return db
-    .select()
+    .select({ id: integrations.id, accessTokenEnc: integrations.accessTokenEnc, refreshTokenEnc: integrations.refreshTokenEnc })
     .from(integrations)
     .where(and(sql`${integrations.id} > ${afterId}`, or(isNotNull(integrations.accessTokenEnc), isNotNull(integrations.refreshTokenEnc))))
     .orderBy(integrations.id)
-    .limit(limit)
-    .all();
+    .limit(limit);
 }
 
-/** Replaces the envelopes only if they are still the ones that were read, so a refresh racing the rotation is not overwritten. */
-export async function replaceTokenEnvelopes(
-  db: Database,
-  row: Pick<IntegrationRow, "id" | "accessTokenEnc" | "refreshTokenEnc">,
-  next: { accessTokenEnc: string | null; refreshTokenEnc: string | null },
-): Promise<boolean> {
-  const same = (column: typeof integrations.accessTokenEnc | typeof integrations.refreshTokenEnc, value: string | null) =>
-    value === null ? sql`${column} is null` : eq(column, value);
-  const rows = await db
-    .update(integrations)
-    .set(next)
-    .where(and(eq(integrations.id, row.id), same(integrations.accessTokenEnc, row.accessTokenEnc), same(integrations.refreshTokenEnc, row.refreshTokenEnc)))
-    .returning({ id: integrations.id });
-  return rows.length === 1;
+export async function listSealedIntegrations(db: Database, afterId: string, limit: number): Promise<SealedSnapshot[]> {
+  return sealedIntegrationsPage(db, afterId, limit).all();
+}
+
+/** Replaces the envelopes only if they are still the ones that were read (returns the id when it did), so a refresh racing the rotation is not overwritten. */
+export function replaceTokenEnvelopesStatement(db: Database, row: SealedSnapshot, next: { accessTokenEnc: string | null; refreshTokenEnc: string | null }) {
+  return db.update(integrations).set(next).where(stillSealedAs(row)).returning({ id: integrations.id });
+}
+
+export async function replaceTokenEnvelopes(db: Database, row: SealedSnapshot, next: { accessTokenEnc: string | null; refreshTokenEnc: string | null }): Promise<boolean> {
+  return (await replaceTokenEnvelopesStatement(db, row, next)).length === 1;
 }

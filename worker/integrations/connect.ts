@@ -2,13 +2,14 @@ import { generateCodeVerifier, generateState } from "arctic";
 import { requireConfig, type Config } from "../config";
 import type { IntegrationStatus } from "../contract/integrations";
 import { database } from "../db/client";
-import { consumeOAuthState, ensureIntegrationRow, findIntegration, hasPendingOAuthState, insertOAuthState, updateIntegration } from "../db/integrations";
+import { consumeOAuthState, ensureIntegrationRow, findIntegration, hasPendingOAuthState, insertOAuthState, type IntegrationPatch } from "../db/integrations";
 import type { Env } from "../env";
 import { AppError } from "../errors";
 import { log } from "../http/log";
 import { invalidRequest } from "../http/validate";
 import { recordIntegrationEvent } from "./events";
 import { encryptToken } from "./crypto";
+import { callFlight } from "./flight-stub";
 import { authorizationUrl, exchangeCode, fetchIdentity, ProviderError } from "./oauth-client";
 import { redirectUri, resolveProvider, type ProviderId, type ResolvedProvider } from "./providers";
 import {
@@ -178,26 +179,22 @@ async function connect(env: Env, cfg: Config, provider: ProviderId, userId: stri
 
   const granted = tokens.scopes ?? resolved.scopes;
   const notGranted = missingScopes(resolved.scopes, granted);
-  const db = database(env);
-  const id = await ensureIntegrationRow(db, userId, provider, now);
-  await updateIntegration(
-    db,
-    id,
-    {
-      status: "active",
-      accountId: identity.id,
-      accountLabel: identity.label,
-      scopes: JSON.stringify(granted),
-      accessTokenEnc: await encryptToken(keys, id, tokens.accessToken),
-      refreshTokenEnc: tokens.refreshToken ? await encryptToken(keys, id, tokens.refreshToken) : null,
-      expiresAt: tokens.expiresAt,
-      connectedAt: new Date(now),
-      lastErrorCode: notGranted.length > 0 ? "scopes_missing" : null,
-      lastErrorMessage: notGranted.length > 0 ? `${resolved.name} did not grant: ${notGranted.join(", ")}. Some tools may fail; reconnect and allow them.` : null,
-      lastErrorAt: notGranted.length > 0 ? new Date(now) : null,
-    },
-    now,
-  );
+  const id = await ensureIntegrationRow(database(env), userId, provider, now);
+  const patch: IntegrationPatch = {
+    status: "active",
+    accountId: identity.id,
+    accountLabel: identity.label,
+    scopes: JSON.stringify(granted),
+    accessTokenEnc: await encryptToken(keys, id, "access_token_enc", tokens.accessToken),
+    refreshTokenEnc: tokens.refreshToken ? await encryptToken(keys, id, "refresh_token_enc", tokens.refreshToken) : null,
+    expiresAt: tokens.expiresAt,
+    connectedAt: new Date(now),
+    lastErrorCode: notGranted.length > 0 ? "scopes_missing" : null,
+    lastErrorMessage: notGranted.length > 0 ? `${resolved.name} did not grant: ${notGranted.join(", ")}. Some tools may fail; reconnect and allow them.` : null,
+    lastErrorAt: notGranted.length > 0 ? new Date(now) : null,
+  };
+  // Stored by the integration's flight, in order with refreshes and disconnects (flight.ts).
+  await callFlight(env, userId, provider, (flight) => flight.storeConnection(userId, provider, id, patch, now));
   await recordIntegrationEvent(env, userId, provider, "connected", "active", {
     account: identity.label,
     scopes: granted,

@@ -16,7 +16,7 @@ import { toolsOf } from "./tool-catalog";
 import { toIntegration, toIntegrationEvent } from "./view";
 import "./cron";
 
-type ProviderBindings = AppBindings & { Variables: AppBindings["Variables"] & { provider: ProviderId } };
+type ProviderBindings = AppBindings & { Variables: AppBindings["Variables"] & { provider: ProviderId; requestedAt: number } };
 
 /** `{provider}` must be one of the four; anything else is 404 `unknown_provider`, before any work. */
 const knownProvider: MiddlewareHandler<ProviderBindings> = async (c, next) => {
@@ -56,6 +56,11 @@ export const integrations = new Hono<ProviderBindings>()
     c.header("Referrer-Policy", "no-referrer");
     return c.redirect(location, 302);
   })
+  // When the request arrived, before authentication: a refresh that starts while it is being checked still answers it (refresh.ts).
+  .use("/:provider/refresh", async (c, next) => {
+    c.set("requestedAt", Date.now());
+    await next();
+  })
   .use("*", requireUser)
   .get("/", async (c) => {
     const rows = await listIntegrationRows(database(c.env), c.get("userId"));
@@ -78,7 +83,7 @@ export const integrations = new Hono<ProviderBindings>()
   })
   .post("/:provider/refresh", async (c) => {
     const provider = c.get("provider");
-    await forceRefresh(c.env, c.get("userId"), provider);
+    await forceRefresh(c.env, c.get("userId"), provider, c.get("requestedAt"));
     return c.json(toIntegration(provider, await findIntegration(database(c.env), c.get("userId"), provider)));
   })
   .get("/:provider/events", async (c) => {

@@ -5,8 +5,6 @@ import { latestEventSeq } from "../db/events";
 import type { Env } from "../env";
 import { log } from "../http/log";
 import { EventLog, type LoggedEvent } from "./event-log";
-import { refreshIntegrationToken, type RefreshOptions, type RefreshOutcome } from "../integrations/refresh";
-import type { ProviderId } from "../integrations/providers";
 
 /** Set by the worker after it has checked the ticket; the hub is reachable only through the worker. */
 export const HUB_USER_HEADER = "x-taskpilot-user";
@@ -55,28 +53,11 @@ export interface HubStats {
 export class UserHub extends DurableObject<Env> {
   private log: EventLog;
   private historyChecked: Promise<void> | undefined;
-  /** In-flight token refreshes by provider: one upstream refresh per integration at a time (docs/architecture.md, "Token refresh"). */
-  private refreshes = new Map<string, Promise<RefreshOutcome>>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.log = new EventLog(ctx.storage.sql);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
-  }
-
-  /**
-   * One upstream token refresh per integration at a time: callers that
-   * arrive while one runs share its outcome instead of spending the refresh
-   * token again (which rotating providers answer with invalid_grant).
-   */
-  async refreshIntegration(userId: string, provider: ProviderId, options: RefreshOptions = {}): Promise<RefreshOutcome> {
-    this.claim(userId);
-    let running = this.refreshes.get(provider);
-    if (!running) {
-      running = refreshIntegrationToken(this.env, userId, provider, options).finally(() => this.refreshes.delete(provider));
-      this.refreshes.set(provider, running);
-    }
-    return running;
   }
 
   /** Round trip used by the health check and the benchmark's floor. */

@@ -15,7 +15,7 @@ export const integrations = sqliteTable(
     accountLabel: text("account_label"),
     /** JSON array of granted scopes. */
     scopes: text("scopes").notNull().default("[]"),
-    /** AES-256-GCM envelopes (`v1.{kid}.{iv}.{ciphertext}`), bound to this row's id; null once disconnected. */
+    /** AES-256-GCM envelopes (`v2.{kid}.{iv}.{ciphertext}`, see worker/integrations/crypto.ts), bound to this row's id and column; null once disconnected. */
     accessTokenEnc: text("access_token_enc"),
     refreshTokenEnc: text("refresh_token_enc"),
     expiresAt: integer("expires_at", { mode: "timestamp_ms" }),
