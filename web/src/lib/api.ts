@@ -1,4 +1,4 @@
-import type { AuthSession, LoginBody, PublicUser, RegisterBody } from "../../../worker/contract/auth";
+import type { CookieSession, LoginBody, PublicUser, RegisterBody } from "../../../worker/contract/auth";
 
 /** A failed API call, built from the worker's problem+json body (or from a network failure). */
 export class ApiError extends Error {
@@ -38,6 +38,14 @@ export interface RequestOptions {
   anonymous?: boolean;
 }
 
+/**
+ * Tells register and login that this is the web app: the server then keeps
+ * the refresh token in its HttpOnly cookie and out of the JSON body, where
+ * script injected into the page could read it. (A refresh from the cookie is
+ * answered that way regardless.)
+ */
+export const WEB_CLIENT_HEADERS = { "x-taskpilot-client": "web" } as const;
+
 export type ApiClient = ReturnType<typeof createApiClient>;
 
 const REFRESH_PATH = "/api/auth/refresh";
@@ -50,10 +58,10 @@ export function createApiClient(options: ApiClientOptions = {}) {
   // HttpOnly cookie the page cannot read at all.
   let accessToken: string | null = null;
   let user: PublicUser | null = null;
-  let refreshInFlight: Promise<AuthSession | null> | null = null;
+  let refreshInFlight: Promise<CookieSession | null> | null = null;
   const listeners = new Set<(user: PublicUser | null) => void>();
 
-  function setSession(session: AuthSession | null) {
+  function setSession(session: CookieSession | null) {
     accessToken = session?.accessToken ?? null;
     user = session?.user ?? null;
     for (const listener of listeners) listener(user);
@@ -66,7 +74,7 @@ export function createApiClient(options: ApiClientOptions = {}) {
   }
 
   async function send(method: string, path: string, opts: RequestOptions, token: string | null): Promise<Response> {
-    const headers: Record<string, string> = { accept: "application/json" };
+    const headers: Record<string, string> = { accept: "application/json", ...(opts.anonymous ? WEB_CLIENT_HEADERS : {}) };
     if (opts.body !== undefined) headers["content-type"] = "application/json";
     if (token) headers.authorization = `Bearer ${token}`;
     try {
@@ -88,15 +96,15 @@ export function createApiClient(options: ApiClientOptions = {}) {
    * waits for that same refresh, so ten parallel 401s cost one rotation (and
    * do not trip the server's refresh-token reuse detection).
    */
-  function refreshSession(): Promise<AuthSession | null> {
+  function refreshSession(): Promise<CookieSession | null> {
     refreshInFlight ??= (async () => {
       try {
-        const res = await send("POST", REFRESH_PATH, { body: {} }, null);
+        const res = await send("POST", REFRESH_PATH, { body: {}, anonymous: true }, null);
         if (!res.ok) {
           endSession();
           return null;
         }
-        const session = (await res.json()) as AuthSession;
+        const session = (await res.json()) as CookieSession;
         setSession(session);
         return session;
       } catch {
@@ -141,12 +149,12 @@ export function createApiClient(options: ApiClientOptions = {}) {
     },
 
     async register(body: RegisterBody): Promise<PublicUser> {
-      const session = await request<AuthSession>("POST", "/api/auth/register", { body, anonymous: true });
+      const session = await request<CookieSession>("POST", "/api/auth/register", { body, anonymous: true });
       setSession(session);
       return session.user;
     },
     async login(body: LoginBody): Promise<PublicUser> {
-      const session = await request<AuthSession>("POST", "/api/auth/login", { body, anonymous: true });
+      const session = await request<CookieSession>("POST", "/api/auth/login", { body, anonymous: true });
       setSession(session);
       return session.user;
     },
