@@ -13,8 +13,8 @@ async function derivationsOf(request: () => Promise<Response>) {
   const deriveBits = vi.spyOn(crypto.subtle, "deriveBits");
   const res = await request();
   const runs = deriveBits.mock.calls.map(([algorithm, , length]) => {
-    const { name, hash, iterations, salt } = algorithm as Pbkdf2Params;
-    return { name, hash, iterations, saltBytes: (salt as Uint8Array).byteLength, length };
+    const { name, hash, iterations, salt } = algorithm as { name: string; hash: string; iterations: number; salt: Uint8Array };
+    return { name, hash, iterations, saltBytes: salt.byteLength, length };
   });
   deriveBits.mockRestore();
   return { res, runs };
