@@ -17,6 +17,7 @@ import { closeUserSockets } from "../realtime/publish";
 import { PBKDF2_ITERATIONS, dummyPasswordHash, hashPassword, verifyPassword } from "./password";
 import {
   LOGIN_PER_EMAIL,
+  LOGIN_PER_EMAIL_IP,
   LOGIN_PER_IP,
   REGISTER_PER_EMAIL,
   REGISTER_PER_IP,
@@ -37,6 +38,7 @@ async function limitLogins(db: Database, ipHeader: string | undefined, email: st
   const emailHash = await sha256Hex(email);
   await enforceRateLimits(db, [
     [LOGIN_PER_IP, ip],
+    [LOGIN_PER_EMAIL_IP, `${emailHash}:${ip}`],
     [LOGIN_PER_EMAIL, emailHash],
   ]);
 }
