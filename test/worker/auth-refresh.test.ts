@@ -1,5 +1,5 @@
 import { env, SELF } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { AuthSession } from "../../worker/contract/auth";
 import { ORIGIN, getMe, post, problemOf, refresh, register } from "./auth-helpers";
 
@@ -213,9 +213,13 @@ describe("a failed rotation burns nothing (claim and successor in one batch)", (
     it(`a D1 error on the ${on === "INSERT" ? "successor's insert" : "claim of the old token"} leaves the token unspent, so the retry rotates instead of ending the login`, async () => {
       const first = await register();
       const restore = await failingWrites(first.user.id, on);
+      const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
       const failed = await refresh(first.refreshToken);
+      const messages = logged.mock.calls.map(([line]) => (JSON.parse(String(line)) as { message: string }).message);
+      logged.mockRestore();
       await restore();
       expect(failed.status).toBe(500);
+      expect(messages).toContain("unhandled_error");
       expect(await tokensOf(first.user.id)).toEqual([{ used_at: null }]);
 
       const retry = await refresh(first.refreshToken);
