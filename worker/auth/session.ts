@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { requireConfig } from "../config";
-import type { AuthSession, CookieSession, PublicUser } from "../contract/auth";
+import { WEB_CLIENT_HEADER, WEB_CLIENT_VALUE, type AuthSession, type CookieSession, type PublicUser } from "../contract/auth";
 import { rotateRefreshToken, startRefreshFamily, type StoredRefreshToken, type UserRow } from "../db/accounts";
 import type { Database } from "../db/client";
 import type { AppBindings } from "../http/types";
@@ -17,16 +17,13 @@ export function publicUser(user: UserRow): PublicUser {
 }
 
 /**
- * The web app names itself with this header on register and login; a refresh
- * whose token came from the cookie is the web app by construction. Either way
- * the new refresh token goes only into the HttpOnly cookie: script injected
- * into the page can read a JSON body, so a 30-day credential in it would be
- * one XSS away from leaving the browser. API clients that send neither get the
- * token in the body as before.
+ * The web app names itself (`WEB_CLIENT_HEADER`) on register and login; a
+ * refresh whose token came from the cookie is the web app by construction.
+ * Either way the new refresh token goes only into the HttpOnly cookie: script
+ * injected into the page can read a JSON body, so a 30-day credential in it
+ * would be one XSS away from leaving the browser. API clients that send
+ * neither get the token in the body as before.
  */
-export const WEB_CLIENT_HEADER = "X-TaskPilot-Client";
-export const WEB_CLIENT_VALUE = "web";
-
 export function isWebClient(c: Context<AppBindings>): boolean {
   return c.req.header(WEB_CLIENT_HEADER)?.trim().toLowerCase() === WEB_CLIENT_VALUE;
 }

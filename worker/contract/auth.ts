@@ -55,6 +55,14 @@ export const AuthSession = z.object({
 });
 
 /**
+ * The header the web app sends on register, login, refresh and logout. It
+ * asks for the cookie flow: the refresh token goes only into the HttpOnly
+ * `tp_refresh` cookie, never into a JSON body that page script could read.
+ */
+export const WEB_CLIENT_HEADER = "X-TaskPilot-Client";
+export const WEB_CLIENT_VALUE = "web";
+
+/**
  * What register, login and refresh answer the web app (a register or login
  * sent with `X-TaskPilot-Client: web`, or a refresh whose token came from the
  * `tp_refresh` cookie): the same without `refreshToken`, which stays in the

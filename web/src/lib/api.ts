@@ -1,4 +1,4 @@
-import { CookieSession, type LoginBody, type PublicUser, type RegisterBody } from "../../../worker/contract/auth";
+import { CookieSession, WEB_CLIENT_HEADER, WEB_CLIENT_VALUE, type LoginBody, type PublicUser, type RegisterBody } from "../../../worker/contract/auth";
 
 /** A failed API call, built from the worker's problem+json body (or from a network failure). */
 export class ApiError extends Error {
@@ -77,7 +77,7 @@ export interface RequestOptions {
  * script injected into the page could read it. (A refresh from the cookie is
  * answered that way regardless.)
  */
-export const WEB_CLIENT_HEADERS = { "x-taskpilot-client": "web" } as const;
+const WEB_CLIENT_HEADERS = { [WEB_CLIENT_HEADER]: WEB_CLIENT_VALUE };
 
 export type ApiClient = ReturnType<typeof createApiClient>;
 
