@@ -1,15 +1,18 @@
 // `npm run bench`: publish → received latency over the real stack (the
 // worker bundle as `wrangler deploy` builds it, run by Miniflare/workerd:
 // UserHub Durable Object, D1, WebSocket) on 1, 10 and 100 sockets of one user, next to the floor of a bare Durable Object round trip
-// measured in the same run. Prints a table and writes bench/results.json.
+// measured in the same run; and GET /api/integrations throughput next to the bare route, for this bundle and for the
+// bundle of a baseline commit (BENCH_BASELINE) in the same run. Prints tables and writes bench/results.json.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { Miniflare } from "miniflare";
 import { generateSecrets, OFFLINE_ENV, PROJECT_ROOT } from "../scripts/lib/dev-server.mjs";
+import { summarize } from "./stats.mjs";
+import { integrationsVsFloor } from "./throughput.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const EVENTS_PER_RUN = Number(process.env.BENCH_EVENTS ?? 1000);
@@ -19,17 +22,18 @@ const FLOOR_SAMPLES = 1000;
 const WARMUP = 50;
 const TARGET_P95_MS = 20;
 const DELIVERY_TIMEOUT_MS = 10_000;
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-function summarize(samples) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const round = (v) => Math.round(v * 100) / 100;
-  return { samples: sorted.length, p50: round(percentile(sorted, 50)), p95: round(percentile(sorted, 95)), max: round(sorted.at(-1)) };
-}
+/**
+ * The commit just before the authenticated hot path stopped reading the user
+ * row per request (and re-importing the HMAC key, and rebuilding the drizzle
+ * handle): the "before" of the GET /api/integrations figure. BENCH_BASELINE
+ * names another commit, or `none` to skip it.
+ */
+const DEFAULT_BASELINE = "3b584839551d87ed130894f55c67807cac49f20d";
+const BASELINE = process.env.BENCH_BASELINE ?? DEFAULT_BASELINE;
+const HTTP_SLICES = Number(process.env.BENCH_HTTP_SLICES ?? 20);
+const HTTP_SLICE_SIZE = 100;
+const HTTP_CONCURRENCY = Number(process.env.BENCH_HTTP_CONCURRENCY ?? 4);
+const HTTP_WARMUP = 100;
 
 async function api(base, path, { token, body, method = "POST" } = {}) {
   const res = await fetch(`${base}${path}`, {
@@ -123,17 +127,17 @@ async function socketFloor(base, token) {
  * Miniflare, with in-memory D1 and Durable Objects. Unlike `wrangler dev`
  * there is no proxy worker relaying every WebSocket frame and no file
  * watcher to restart the worker mid-run, so what is measured is our code
- * and workerd.
+ * and workerd. `projectDir` is this checkout, or a baseline's.
  */
-async function startBundledWorker() {
-  progress("bundling the worker");
+async function startBundledWorker(projectDir = PROJECT_ROOT, label = "this checkout") {
+  progress(`bundling the worker (${label})`);
   const out = mkdtempSync(join(tmpdir(), "taskpilot-bench-"));
   execFileSync(process.execPath, [join(PROJECT_ROOT, "node_modules", "wrangler", "bin", "wrangler.js"), "deploy", "--dry-run", "--outdir", out], {
-    cwd: PROJECT_ROOT,
+    cwd: projectDir,
     env: { ...process.env, ...OFFLINE_ENV },
     stdio: "pipe",
   });
-  progress("starting the worker");
+  progress(`starting the worker (${label})`);
   const mf = new Miniflare({
     host: "127.0.0.1",
     port: 0,
@@ -149,7 +153,7 @@ async function startBundledWorker() {
   });
   const url = await mf.ready;
   const db = await mf.getD1Database("DB");
-  const migrations = join(PROJECT_ROOT, "drizzle");
+  const migrations = join(projectDir, "drizzle");
   for (const file of readdirSync(migrations).filter((f) => f.endsWith(".sql")).sort()) {
     const statements = readFileSync(join(migrations, file), "utf8").split("--> statement-breakpoint").map((x) => x.trim()).filter(Boolean);
     await db.batch(statements.map((x) => db.prepare(x)));
@@ -163,14 +167,82 @@ async function startBundledWorker() {
   };
 }
 
+const git = (...args) => execFileSync("git", ["-C", PROJECT_ROOT, ...args], { stdio: ["ignore", "pipe", "pipe"], maxBuffer: 256 * 1024 * 1024 });
+
+/**
+ * The baseline commit's files in a temporary directory (`git archive`, so the
+ * repository is left as it is), sharing this checkout's node_modules and
+ * built web assets; `{ skipped }` with the reason when it cannot be had.
+ */
+function baselineCheckout(ref) {
+  if (ref === "none" || ref === "") return { skipped: "BENCH_BASELINE=none" };
+  let commit;
+  try {
+    commit = git("rev-parse", "--verify", `${ref}^{commit}`).toString().trim();
+  } catch {
+    return { skipped: `baseline ${ref} is not a commit of this repository` };
+  }
+  const dir = mkdtempSync(join(tmpdir(), "taskpilot-bench-baseline-"));
+  execFileSync("tar", ["-x", "-C", dir], { input: git("archive", "--format=tar", commit) });
+  symlinkSync(join(PROJECT_ROOT, "node_modules"), join(dir, "node_modules"));
+  symlinkSync(join(PROJECT_ROOT, "dist"), join(dir, "dist"));
+  return { dir, commit, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+function printTable(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) console.log(r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  "));
+}
+
+async function register(base) {
+  const email = `bench-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.test`;
+  return api(base, "/api/auth/register", { body: { email, password: "bench password 123" } });
+}
+
+/** GET /api/integrations vs the floor on this bundle and, when there is one, the baseline's. */
+async function httpThroughput(current) {
+  const baseline = baselineCheckout(BASELINE);
+  const bundles = [];
+  let baselineServer;
+  try {
+    if (baseline.dir) {
+      baselineServer = await startBundledWorker(baseline.dir, `baseline ${baseline.commit.slice(0, 12)}`);
+      bundles.push({ label: "before", commit: baseline.commit, url: baselineServer.url, accessToken: (await register(baselineServer.url)).accessToken });
+    } else {
+      progress(`no before figure: ${baseline.skipped}`);
+    }
+    bundles.push({ label: "after", commit: currentCommit(), url: current.url, accessToken: (await register(current.url)).accessToken });
+    const results = await integrationsVsFloor(bundles, {
+      slices: HTTP_SLICES,
+      sliceSize: HTTP_SLICE_SIZE,
+      concurrency: HTTP_CONCURRENCY,
+      warmup: HTTP_WARMUP,
+      progress,
+    });
+    return { baselineSkipped: baseline.skipped, results };
+  } finally {
+    await baselineServer?.stop();
+    baseline.remove?.();
+  }
+}
+
+function currentCommit() {
+  try {
+    const head = git("rev-parse", "HEAD").toString().trim();
+    return git("status", "--porcelain", "--untracked-files=no").toString().trim() ? `${head}+changes` : head;
+  } catch {
+    return "unknown";
+  }
+}
+
 const progress = (step) => process.stderr.write(`bench: ${step}\n`);
 
 async function main() {
   const loadBefore = loadavg()[0];
   const server = await startBundledWorker();
   try {
-    const email = `bench-${Date.now()}@example.test`;
-    const { accessToken } = await api(server.url, "/api/auth/register", { body: { email, password: "bench password 123" } });
+    const http = await httpThroughput(server);
+    const { accessToken } = await register(server.url);
     progress("floors");
     const floors = { httpHubRoundTrip: await hubFloor(server.url, accessToken), socketHubRoundTrip: await socketFloor(server.url, accessToken) };
     const runs = [];
@@ -179,7 +251,7 @@ async function main() {
       runs.push(await publishRun(server.url, accessToken, count, EVENTS_PER_RUN));
     }
 
-    const rows = [
+    printTable([
       ["measurement", "samples", "p50 ms", "p95 ms", "max ms"],
       ["floor: HTTP → worker → hub ping", ...Object.values(floors.httpHubRoundTrip).map(String)],
       ["floor: socket → hub handler → socket", ...Object.values(floors.socketHubRoundTrip).map(String)],
@@ -187,12 +259,26 @@ async function main() {
         [`publish → received, ${r.sockets} socket(s), each delivery`, ...Object.values(r.delivery).map(String)],
         [`publish → received, ${r.sockets} socket(s), last socket`, ...Object.values(r.allSocketsReached).map(String)],
       ]),
-    ];
-    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-    for (const r of rows) console.log(r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  "));
+    ]);
     const hundred = runs.find((r) => r.sockets === 100);
     const met = hundred.delivery.p95 <= TARGET_P95_MS;
-    console.log(`\ntarget: p95 ≤ ${TARGET_P95_MS} ms for 100 sockets → ${hundred.delivery.p95} ms (${met ? "met" : "NOT met"})`);
+    console.log(`\ntarget: p95 ≤ ${TARGET_P95_MS} ms for 100 sockets → ${hundred.delivery.p95} ms (${met ? "met" : "NOT met"})\n`);
+
+    printTable([
+      ["GET /api/integrations vs bare route", "commit", "req/s", "p50 ms", "p95 ms", "floor req/s", "floor p50", "floor p95", "ratio"],
+      ...http.results.map((r) => [
+        r.label,
+        r.commit.slice(0, 12),
+        String(r.integrations.requestsPerSecond),
+        String(r.integrations.latency.p50),
+        String(r.integrations.latency.p95),
+        String(r.floor.requestsPerSecond),
+        String(r.floor.latency.p50),
+        String(r.floor.latency.p95),
+        String(r.ratio),
+      ]),
+    ]);
+    if (http.baselineSkipped) console.log(`(no before figure: ${http.baselineSkipped})`);
 
     const results = {
       measuredAt: new Date().toISOString(),
@@ -208,6 +294,15 @@ async function main() {
       floors,
       runs,
       target: { socketCount: 100, p95Ms: TARGET_P95_MS, met },
+      integrationsThroughput: {
+        method:
+          `closed loop from one Node process on 127.0.0.1, ${HTTP_CONCURRENCY} concurrent clients; ` +
+          "GET /api/integrations with a bearer token (user with no integrations) next to the bare route (GET of an unrouted /api path: every middleware, no auth, no D1, 404); " +
+          `"before" is the bundle of the baseline commit, "after" this checkout's, both running in the same run; the four series are measured in ${HTTP_SLICES} interleaved slices of ${HTTP_SLICE_SIZE} requests ` +
+          `(order rotating per slice, after ${HTTP_WARMUP} warm-up requests each); req/s = requests ÷ time in the series' slices; ratio = route req/s ÷ floor req/s of the same bundle`,
+        baselineSkipped: http.baselineSkipped ?? null,
+        results: http.results,
+      },
     };
     writeFileSync(join(HERE, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
     console.log(`wrote ${join("bench", "results.json")}`);

@@ -23,8 +23,24 @@ export function chromiumPath(): string {
   return path;
 }
 
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_FLAGS });
+/**
+ * A random private address per browser context, sent as CF-Connecting-IP
+ * (the local runtime keeps a client's own value). Each context is one person
+ * at their own address, as in production: the suite signs up dozens of
+ * accounts per run, which from one shared 127.0.0.1 would run into the
+ * per-address sign-up limit, and that limit stays as it is.
+ */
+function contextAddress(): string {
+  const [a, b, c] = crypto.getRandomValues(new Uint8Array(3));
+  return `10.${a}.${b}.${c}`;
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  const browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_FLAGS });
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = (options = {}) =>
+    newContext({ ...options, extraHTTPHeaders: { "cf-connecting-ip": contextAddress(), ...options.extraHTTPHeaders } });
+  return browser;
 }
 
 /** A unique address per test, so tests never share an account. */

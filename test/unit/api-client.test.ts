@@ -152,4 +152,28 @@ describe("api client errors", () => {
     expect(server.calls.logout).toBe(1);
     expect(client.isSignedIn).toBe(false);
   });
+
+  it("names itself as the web app on the auth endpoints, so the refresh token stays in the HttpOnly cookie", async () => {
+    const seen: { path: string; client: string | null }[] = [];
+    const server = fakeServer({ refreshSucceeds: true, parallel: 1 });
+    const client = createApiClient({
+      fetch: async (input, init) => {
+        const path = new URL(String(input), "http://app.test").pathname;
+        seen.push({ path, client: new Headers(init?.headers).get("x-taskpilot-client") });
+        if (path === "/api/auth/login") return json(200, { user, accessToken: "access-0", expiresIn: 900 });
+        return server.fetchImpl(input, init);
+      },
+    });
+    await client.login({ email: user.email, password: "right" });
+    expect(client.isSignedIn).toBe(true);
+    await client.restore();
+    await client.get("/api/me");
+    await client.logout();
+    expect(seen).toEqual([
+      { path: "/api/auth/login", client: "web" },
+      { path: "/api/auth/refresh", client: "web" },
+      { path: "/api/me", client: null },
+      { path: "/api/auth/logout", client: "web" },
+    ]);
+  });
 });

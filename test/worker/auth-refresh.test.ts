@@ -1,5 +1,5 @@
 import { env, SELF } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { AuthSession } from "../../worker/contract/auth";
 import { ORIGIN, getMe, post, problemOf, refresh, register } from "./auth-helpers";
 
@@ -116,16 +116,10 @@ describe("the tp_refresh cookie", () => {
 
   it("refreshes and logs out with an empty body and the cookie alone", async () => {
     const first = await register();
-    const viaCookie = (token: string, path: string) =>
-      SELF.fetch(`${ORIGIN}${path}`, {
-        method: "POST",
-        headers: { "content-type": "application/json", cookie: `tp_refresh=${token}` },
-        body: "{}",
-      });
     const res = await viaCookie(first.refreshToken, "/api/auth/refresh");
     expect(res.status).toBe(200);
-    const next = (await res.json()) as AuthSession;
-    expect(cookieValue(res)).toBe(next.refreshToken);
+    expect(cookieValue(res)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(cookieValue(res)).not.toBe(first.refreshToken);
 
     const reuse = await viaCookie(first.refreshToken, "/api/auth/refresh");
     expect(reuse.status).toBe(401);
@@ -135,4 +129,105 @@ describe("the tp_refresh cookie", () => {
     expect((await viaCookie(second.refreshToken, "/api/auth/logout")).status).toBe(204);
     expect((await refresh(second.refreshToken)).status).toBe(401);
   });
+});
+
+function viaCookie(token: string, path: string, headers: Record<string, string> = {}): Promise<Response> {
+  return SELF.fetch(`${ORIGIN}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", cookie: `tp_refresh=${token}`, ...headers },
+    body: "{}",
+  });
+}
+
+describe("the web app's refresh token never rides in a JSON body (cookie flow)", () => {
+  const web = { "x-taskpilot-client": "web" };
+
+  it("register and login sent by the web app answer without refreshToken; the cookie alone carries it", async () => {
+    const email = `web-${crypto.randomUUID()}@example.test`;
+    const registered = await post("/api/auth/register", { email, password: "web password 1" }, web);
+    expect(registered.status).toBe(201);
+    const session = (await registered.json()) as Record<string, unknown>;
+    expect(Object.keys(session).sort()).toEqual(["accessToken", "expiresIn", "user"]);
+    const cookie = cookieValue(registered)!;
+    expect(cookie).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(JSON.stringify(session)).not.toContain(cookie);
+
+    const login = await post("/api/auth/login", { email, password: "web password 1" }, web);
+    expect(login.status).toBe(200);
+    const loginBody = await login.text();
+    expect(Object.keys(JSON.parse(loginBody) as object).sort()).toEqual(["accessToken", "expiresIn", "user"]);
+    expect(loginBody).not.toContain(cookieValue(login)!);
+    // The cookie is a working refresh token of that login.
+    expect((await viaCookie(cookieValue(login)!, "/api/auth/refresh")).status).toBe(200);
+  });
+
+  it("a refresh whose token came from the cookie answers without refreshToken, with or without the header", async () => {
+    let token = (await register()).refreshToken;
+    for (const headers of [{}, web]) {
+      const res = await viaCookie(token, "/api/auth/refresh", headers);
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      const body = JSON.parse(text) as Record<string, unknown>;
+      expect(body).not.toHaveProperty("refreshToken");
+      expect(body.accessToken).toEqual(expect.any(String));
+      const next = cookieValue(res)!;
+      expect(next).not.toBe(token);
+      expect(text).not.toContain(next);
+      token = next;
+    }
+  });
+
+  it("an API client that sends the token in the body still gets the next one in the body (the contract)", async () => {
+    const first = await register();
+    expect(first.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const res = await refresh(first.refreshToken);
+    const body = (await res.json()) as AuthSession;
+    expect(body.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(body.refreshToken).toBe(cookieValue(res));
+    expect((await refresh(body.refreshToken)).status).toBe(200);
+  });
+});
+
+/**
+ * A D1 failure at one statement of the rotation, made by a trigger scoped to
+ * one user so no other test sees it. The rotation runs in one batch, so the
+ * failure must leave the presented token unspent and no successor behind.
+ */
+async function failingWrites(userId: string, on: "INSERT" | "UPDATE"): Promise<() => Promise<void>> {
+  const name = `fail_${on.toLowerCase()}_${userId.replaceAll("-", "")}`;
+  await env.DB.prepare(
+    `create trigger ${name} before ${on} on refresh_tokens when ${on === "INSERT" ? "new" : "old"}.user_id = '${userId}' begin select raise(abort, 'transient failure'); end`,
+  ).run();
+  return async () => {
+    await env.DB.prepare(`drop trigger ${name}`).run();
+  };
+}
+
+async function tokensOf(userId: string) {
+  const { results } = await env.DB.prepare("select used_at from refresh_tokens where user_id = ?").bind(userId).all<{ used_at: number | null }>();
+  return results;
+}
+
+describe("a failed rotation burns nothing (claim and successor in one batch)", () => {
+  for (const on of ["INSERT", "UPDATE"] as const) {
+    it(`a D1 error on the ${on === "INSERT" ? "successor's insert" : "claim of the old token"} leaves the token unspent, so the retry rotates instead of ending the login`, async () => {
+      const first = await register();
+      const restore = await failingWrites(first.user.id, on);
+      const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
+      const failed = await refresh(first.refreshToken);
+      const messages = logged.mock.calls.map(([line]) => (JSON.parse(String(line)) as { message: string }).message);
+      logged.mockRestore();
+      await restore();
+      expect(failed.status).toBe(500);
+      expect(messages).toContain("unhandled_error");
+      expect(await tokensOf(first.user.id)).toEqual([{ used_at: null }]);
+
+      const retry = await refresh(first.refreshToken);
+      expect(retry.status).toBe(200);
+      const next = (await retry.json()) as AuthSession;
+      expect((await refresh(next.refreshToken)).status).toBe(200);
+      const family = await env.DB.prepare("select revoked_at from refresh_families where user_id = ?").bind(first.user.id).first<{ revoked_at: number | null }>();
+      expect(family?.revoked_at).toBeNull();
+    });
+  }
 });

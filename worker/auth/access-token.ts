@@ -4,7 +4,23 @@ export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
 export const ISSUER = "taskpilot";
 export const AUDIENCE = "taskpilot-api";
 
-const encoder = new TextEncoder();
+let hmacKey: { secret: string; key: Promise<CryptoKey> } | undefined;
+
+/**
+ * The HS256 key, imported once per isolate (per JWT_SECRET): given raw bytes,
+ * jose would import them again for every signature and every verification.
+ */
+function signingKey(secret: string): Promise<CryptoKey> {
+  if (hmacKey?.secret !== secret) {
+    const key = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    hmacKey = { secret, key };
+    // A failed import is not remembered: the next call tries again.
+    key.catch(() => {
+      if (hmacKey?.key === key) hmacKey = undefined;
+    });
+  }
+  return hmacKey.key;
+}
 
 export async function issueAccessToken(secret: string, userId: string, now = Date.now()): Promise<string> {
   const iat = Math.floor(now / 1000);
@@ -15,7 +31,7 @@ export async function issueAccessToken(secret: string, userId: string, now = Dat
     .setAudience(AUDIENCE)
     .setIssuedAt(iat)
     .setExpirationTime(iat + ACCESS_TOKEN_TTL_SECONDS)
-    .sign(encoder.encode(secret));
+    .sign(await signingKey(secret));
 }
 
 export type AccessTokenResult = { ok: true; userId: string } | { ok: false; reason: "expired" | "invalid" };
@@ -27,7 +43,7 @@ export type AccessTokenResult = { ok: true; userId: string } | { ok: false; reas
  */
 export async function verifyAccessToken(secret: string, token: string, now = Date.now()): Promise<AccessTokenResult> {
   try {
-    const { payload } = await jwtVerify(token, encoder.encode(secret), {
+    const { payload } = await jwtVerify(token, await signingKey(secret), {
       algorithms: ["HS256"],
       issuer: ISSUER,
       audience: AUDIENCE,

@@ -5,6 +5,7 @@ import type { Env } from "../env";
 import { log } from "../http/log";
 import { disconnectAllIntegrations } from "../integrations/disconnect";
 import { purgeUserHub } from "../realtime/publish";
+import { confirmedUsers } from "./confirmed-users";
 import type { RateLimit } from "./rate-limit";
 
 /**
@@ -29,6 +30,8 @@ export async function deleteAccount(env: Env, cfg: Config, userId: string, reque
   await disconnectAllIntegrations(env, cfg, userId);
   await logFailedRevocations(env, userId, started, requestId);
   await deleteUser(db, userId);
+  // Reads in this isolate stop trusting the account at once; other isolates' confirmations run out on their own.
+  confirmedUsers.forget(userId);
   try {
     await purgeUserHub(env, userId);
   } catch (e) {

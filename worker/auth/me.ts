@@ -7,26 +7,30 @@ import type { AppBindings } from "../http/types";
 import { jsonBody } from "../http/validate";
 import { ACCOUNT_DELETE_PER_USER, deleteAccount } from "./account-deletion";
 import { buildAccountExport } from "./account-export";
-import { requireUser } from "./middleware";
+import { confirmedUsers } from "./confirmed-users";
+import { invalidToken, requireAccessToken } from "./middleware";
 import { verifyPassword } from "./password";
 import { enforceRateLimits } from "./rate-limit";
 import { clearRefreshCookie, publicUser } from "./session";
 
 /** A valid token for a deleted account: answer like a bad token so the client signs out. */
-const accountGone = () => new AppError(401, "invalid_token", "The access token is not valid.");
+function accountGone(userId: string): AppError {
+  confirmedUsers.forget(userId);
+  return invalidToken();
+}
 
-/** `/api/me`: the signed-in user's own account. */
+/** `/api/me`: the signed-in user's own account. Every route reads the user's row, which is its existence check. */
 export const me = new Hono<AppBindings>()
-  .use("*", requireUser)
+  .use("*", requireAccessToken)
   .get("/", async (c) => {
     const user = await findUserById(database(c.env), c.get("userId"));
-    if (!user) throw accountGone();
+    if (!user) throw accountGone(c.get("userId"));
     return c.json({ user: publicUser(user) });
   })
 
   .get("/export", async (c) => {
     const data = await buildAccountExport(database(c.env), c.get("userId"));
-    if (!data) throw accountGone();
+    if (!data) throw accountGone(c.get("userId"));
     return c.body(JSON.stringify(data, null, 2), 200, {
       "content-type": "application/json; charset=utf-8",
       "content-disposition": `attachment; filename="taskpilot-export-${data.exportedAt.slice(0, 10)}.json"`,
@@ -39,7 +43,7 @@ export const me = new Hono<AppBindings>()
     const db = database(c.env);
     await enforceRateLimits(db, [[ACCOUNT_DELETE_PER_USER, userId]]);
     const user = await findUserById(db, userId);
-    if (!user) throw accountGone();
+    if (!user) throw accountGone(userId);
     const stored = { hash: user.passwordHash, salt: user.passwordSalt, iterations: user.passwordIterations };
     if (!(await verifyPassword(c.req.valid("json").password, stored))) {
       throw new AppError(401, "invalid_credentials", "The password is not right, so the account was not deleted.");

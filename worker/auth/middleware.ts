@@ -1,13 +1,19 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { requireConfig } from "../config";
 import { userExists } from "../db/accounts";
 import { database } from "../db/client";
 import { AppError } from "../errors";
 import type { AppBindings } from "../http/types";
 import { verifyAccessToken } from "./access-token";
+import { confirmedUsers } from "./confirmed-users";
 
-/** Authenticated routes: `Authorization: Bearer <access token>` → `c.get("userId")`, else 401 problem+json. */
-export const requireUser: MiddlewareHandler<AppBindings> = async (c, next) => {
+const challenge = { headers: { "WWW-Authenticate": `Bearer realm="taskpilot", error="invalid_token"` } };
+
+/** The 401 for a token that is bad, or good but for an account that no longer exists: either way the client signs out. */
+export const invalidToken = () => new AppError(401, "invalid_token", "The access token is not valid.", challenge);
+
+/** The signed-in user of a request with a valid `Authorization: Bearer <access token>`, else 401 problem+json. */
+async function bearerUser(c: Context<AppBindings>): Promise<string> {
   const cfg = c.get("config");
   const header = c.req.header("authorization") ?? "";
   const match = /^Bearer\s+(\S+)$/i.exec(header);
@@ -18,16 +24,41 @@ export const requireUser: MiddlewareHandler<AppBindings> = async (c, next) => {
   }
   const secret = requireConfig(cfg, "JWT_SECRET", cfg.jwtSecret);
   const result = await verifyAccessToken(secret, match[1]!);
-  const challenge = { headers: { "WWW-Authenticate": `Bearer realm="taskpilot", error="invalid_token"` } };
   if (!result.ok) {
-    const expired = result.reason === "expired";
-    throw new AppError(401, expired ? "token_expired" : "invalid_token", expired ? "The access token has expired." : "The access token is not valid.", challenge);
+    if (result.reason === "expired") throw new AppError(401, "token_expired", "The access token has expired.", challenge);
+    throw invalidToken();
   }
-  // A deleted account's token is still correctly signed for up to its lifetime; without this check it would
-  // keep reading (empty) data and make writes fail on the users foreign key as 500s instead of a clean 401.
-  if (!(await userExists(database(c.env), result.userId))) {
-    throw new AppError(401, "invalid_token", "The access token is not valid.", challenge);
+  return result.userId;
+}
+
+/**
+ * Authenticated routes: `c.get("userId")`. A deleted account's token is still
+ * correctly signed for up to its lifetime; without a check it would keep
+ * reading (empty) data and make writes fail on the users foreign key as 500s
+ * instead of a clean 401. Writes always check D1; reads trust a confirmation
+ * of this isolate for a short while (`confirmedUsers`), which spares the hot
+ * read paths a D1 round trip per request.
+ */
+export const requireUser: MiddlewareHandler<AppBindings> = async (c, next) => {
+  const userId = await bearerUser(c);
+  const read = c.req.method === "GET" || c.req.method === "HEAD";
+  if (!read || !confirmedUsers.has(userId)) {
+    if (!(await userExists(database(c.env), userId))) {
+      confirmedUsers.forget(userId);
+      throw invalidToken();
+    }
+    confirmedUsers.confirm(userId);
   }
-  c.set("userId", result.userId);
+  c.set("userId", userId);
+  await next();
+};
+
+/**
+ * For routes that read the user's own row anyway (`/api/me`): only the token
+ * is checked here, and the route's read is the existence check, answering
+ * `invalidToken()` when the row is gone, so the row is read once, not twice.
+ */
+export const requireAccessToken: MiddlewareHandler<AppBindings> = async (c, next) => {
+  c.set("userId", await bearerUser(c));
   await next();
 };

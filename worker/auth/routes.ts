@@ -1,7 +1,6 @@
 import { Hono } from "hono";
 import { LoginBody, LogoutBody, RefreshBody, RegisterBody } from "../contract/auth";
 import {
-  claimRefreshToken,
   findRefreshToken,
   findUserByEmail,
   findUserById,
@@ -18,6 +17,7 @@ import { closeUserSockets } from "../realtime/publish";
 import { PBKDF2_ITERATIONS, dummyPasswordHash, hashPassword, verifyPassword } from "./password";
 import {
   LOGIN_PER_EMAIL,
+  LOGIN_PER_EMAIL_IP,
   LOGIN_PER_IP,
   REGISTER_PER_EMAIL,
   REGISTER_PER_IP,
@@ -26,25 +26,37 @@ import {
 } from "./rate-limit";
 import { sha256Hex } from "../crypto";
 import { hashRefreshToken } from "./refresh-token";
-import { CLEAR_REFRESH_COOKIE, clearRefreshCookie, continueSession, presentedRefreshToken, startSession } from "./session";
+import { CLEAR_REFRESH_COOKIE, clearRefreshCookie, continueSession, isWebClient, presentedRefreshToken, startSession } from "./session";
 
 function refreshRejected(code: string, detail: string): AppError {
   return new AppError(401, code, detail, { headers: { "Set-Cookie": CLEAR_REFRESH_COOKIE } });
 }
 
 /** Counters are keyed by the email's hash so the table holds no addresses. */
-async function limitAttempts(db: Database, ipHeader: string | undefined, email: string, perIp = LOGIN_PER_IP, perEmail = LOGIN_PER_EMAIL) {
+async function limitLogins(db: Database, ipHeader: string | undefined, email: string) {
+  const ip = clientIp(ipHeader);
+  const emailHash = await sha256Hex(email);
   await enforceRateLimits(db, [
-    [perIp, clientIp(ipHeader)],
-    [perEmail, await sha256Hex(email)],
+    [LOGIN_PER_IP, ip],
+    [LOGIN_PER_EMAIL_IP, `${emailHash}:${ip}`],
+    [LOGIN_PER_EMAIL, emailHash],
   ]);
 }
+
+async function limitRegistrations(db: Database, ipHeader: string | undefined, email: string) {
+  await enforceRateLimits(db, [
+    [REGISTER_PER_IP, clientIp(ipHeader)],
+    [REGISTER_PER_EMAIL, await sha256Hex(email)],
+  ]);
+}
+
+const reused = () => refreshRejected("refresh_token_reused", "This refresh token was already used; the login has been ended. Sign in again.");
 
 export const auth = new Hono<AppBindings>()
   .post("/register", jsonBody(RegisterBody), async (c) => {
     const body = c.req.valid("json");
     const db = database(c.env);
-    await limitAttempts(db, c.req.header("cf-connecting-ip"), body.email, REGISTER_PER_IP, REGISTER_PER_EMAIL);
+    await limitRegistrations(db, c.req.header("cf-connecting-ip"), body.email);
     const taken = () => new AppError(409, "email_taken", "An account with this email already exists.");
     if (await findUserByEmail(db, body.email)) throw taken();
     const password = await hashPassword(body.password);
@@ -57,13 +69,13 @@ export const auth = new Hono<AppBindings>()
     });
     if (!user) throw taken();
     log("info", "user_registered", { requestId: c.get("requestId"), userId: user.id });
-    return c.json(await startSession(c, db, user), 201);
+    return c.json(await startSession(c, db, user, isWebClient(c) ? "cookie" : "body"), 201);
   })
 
   .post("/login", jsonBody(LoginBody), async (c) => {
     const body = c.req.valid("json");
     const db = database(c.env);
-    await limitAttempts(db, c.req.header("cf-connecting-ip"), body.email);
+    await limitLogins(db, c.req.header("cf-connecting-ip"), body.email);
     const user = await findUserByEmail(db, body.email);
     const stored = user
       ? { hash: user.passwordHash, salt: user.passwordSalt, iterations: user.passwordIterations }
@@ -73,11 +85,11 @@ export const auth = new Hono<AppBindings>()
     if (!user || !valid) throw new AppError(401, "invalid_credentials", "The email or password is not right.");
     // The plain password is only at hand now, so this is when a hash made with older parameters can be upgraded.
     if (user.passwordIterations !== PBKDF2_ITERATIONS) await updatePasswordHash(db, user.id, await hashPassword(body.password));
-    return c.json(await startSession(c, db, user));
+    return c.json(await startSession(c, db, user, isWebClient(c) ? "cookie" : "body"));
   })
 
   .post("/refresh", jsonBody(RefreshBody), async (c) => {
-    const token = presentedRefreshToken(c, c.req.valid("json").refreshToken);
+    const { token, delivery } = presentedRefreshToken(c, c.req.valid("json").refreshToken);
     if (!token) throw refreshRejected("refresh_token_missing", "Send the refresh token in the body or the tp_refresh cookie.");
     const db = database(c.env);
     const stored = await findRefreshToken(db, await hashRefreshToken(token));
@@ -87,24 +99,33 @@ export const auth = new Hono<AppBindings>()
       throw refreshRejected("refresh_token_expired", "This login has expired; sign in again.");
     }
     // A used token coming back means it was copied: the thief or the owner holds a newer one, and we cannot tell
-    // which, so the whole login ends (RFC 9700 §4.14.2). Losing the race of a concurrent claim counts the same.
-    if (stored.usedAt || !(await claimRefreshToken(db, stored.id))) {
+    // which, so the whole login ends (RFC 9700 §4.14.2). Losing the race of a concurrent rotation counts the same.
+    const endForReuse = async () => {
       await revokeFamily(db, stored.familyId, "reuse");
       log("warn", "refresh_token_reused", { requestId: c.get("requestId"), userId: stored.userId, familyId: stored.familyId });
-      throw refreshRejected("refresh_token_reused", "This refresh token was already used; the login has been ended. Sign in again.");
-    }
+      return reused();
+    };
+    if (stored.usedAt) throw await endForReuse();
     const user = await findUserById(db, stored.userId);
     if (!user) throw refreshRejected("invalid_refresh_token", "The refresh token is not valid.");
-    return c.json(await continueSession(c, db, user, stored.familyId, stored.familyExpiresAt.getTime()));
+    const session = await continueSession(c, db, user, stored, delivery);
+    if (!session) throw await endForReuse();
+    return c.json(session);
   })
 
   .post("/logout", jsonBody(LogoutBody), async (c) => {
-    const token = presentedRefreshToken(c, c.req.valid("json").refreshToken);
+    const { token } = presentedRefreshToken(c, c.req.valid("json").refreshToken);
     const db = database(c.env);
     const stored = token ? await findRefreshToken(db, await hashRefreshToken(token)) : undefined;
     if (stored) {
       await revokeFamily(db, stored.familyId, "logout");
-      await closeUserSockets(c.env, stored.userId);
+      try {
+        await closeUserSockets(c.env, stored.userId);
+      } catch (e) {
+        // The login has ended, which is what the caller asked for. A socket left open carries only the user's own events,
+        // which the unexpired access token could fetch anyway; a 500 would tell the client the sign-out failed.
+        log("error", "logout_socket_close_failed", { requestId: c.get("requestId"), userId: stored.userId, error: (e as Error).message });
+      }
     }
     clearRefreshCookie(c);
     return c.body(null, 204);

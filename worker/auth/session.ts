@@ -1,8 +1,8 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { requireConfig } from "../config";
-import type { PublicUser, AuthSession } from "../contract/auth";
-import { addRefreshToken, startRefreshFamily, type UserRow } from "../db/accounts";
+import { WEB_CLIENT_HEADER, WEB_CLIENT_VALUE, type AuthSession, type CookieSession, type PublicUser } from "../contract/auth";
+import { rotateRefreshToken, startRefreshFamily, type StoredRefreshToken, type UserRow } from "../db/accounts";
 import type { Database } from "../db/client";
 import type { AppBindings } from "../http/types";
 import { ACCESS_TOKEN_TTL_SECONDS, issueAccessToken } from "./access-token";
@@ -16,27 +16,58 @@ export function publicUser(user: UserRow): PublicUser {
   return { id: user.id, email: user.email, name: user.name, createdAt: user.createdAt.toISOString() };
 }
 
-/** The first token of a new login (register or login). */
-export async function startSession(c: Context<AppBindings>, db: Database, user: UserRow): Promise<AuthSession> {
-  const refreshToken = generateRefreshToken();
-  const { expiresAt } = await startRefreshFamily(db, user.id, await hashRefreshToken(refreshToken), REFRESH_FAMILY_TTL_MS);
-  return sessionBody(c, user, refreshToken, expiresAt);
+/**
+ * The web app names itself (`WEB_CLIENT_HEADER`) on register and login; a
+ * refresh whose token came from the cookie is the web app by construction.
+ * Either way the new refresh token goes only into the HttpOnly cookie: script
+ * injected into the page can read a JSON body, so a 30-day credential in it
+ * would be one XSS away from leaving the browser. API clients that send
+ * neither get the token in the body as before.
+ */
+export function isWebClient(c: Context<AppBindings>): boolean {
+  return c.req.header(WEB_CLIENT_HEADER)?.trim().toLowerCase() === WEB_CLIENT_VALUE;
 }
 
-/** The next token of an existing login; the family's absolute expiry carries over unchanged. */
+/** Where the new refresh token goes: the cookie only (web app), or also the body (API clients). */
+export type Delivery = "cookie" | "body";
+
+/** The first token of a new login (register or login). */
+export async function startSession(c: Context<AppBindings>, db: Database, user: UserRow, delivery: Delivery): Promise<AuthSession | CookieSession> {
+  const refreshToken = generateRefreshToken();
+  const { expiresAt } = await startRefreshFamily(db, user.id, await hashRefreshToken(refreshToken), REFRESH_FAMILY_TTL_MS);
+  return sessionBody(c, user, refreshToken, expiresAt, delivery);
+}
+
+/**
+ * The next token of an existing login, in the same transaction that spends
+ * `presented`; `undefined` when someone spent it first (reuse). The family's
+ * absolute expiry carries over unchanged.
+ */
 export async function continueSession(
   c: Context<AppBindings>,
   db: Database,
   user: UserRow,
-  familyId: string,
-  familyExpiresAt: number,
-): Promise<AuthSession> {
+  presented: StoredRefreshToken,
+  delivery: Delivery,
+): Promise<AuthSession | CookieSession | undefined> {
   const refreshToken = generateRefreshToken();
-  await addRefreshToken(db, familyId, user.id, await hashRefreshToken(refreshToken));
-  return sessionBody(c, user, refreshToken, familyExpiresAt);
+  const rotated = await rotateRefreshToken(db, {
+    tokenId: presented.id,
+    familyId: presented.familyId,
+    userId: user.id,
+    nextTokenHash: await hashRefreshToken(refreshToken),
+  });
+  if (!rotated) return undefined;
+  return sessionBody(c, user, refreshToken, presented.familyExpiresAt.getTime(), delivery);
 }
 
-async function sessionBody(c: Context<AppBindings>, user: UserRow, refreshToken: string, expiresAt: number): Promise<AuthSession> {
+async function sessionBody(
+  c: Context<AppBindings>,
+  user: UserRow,
+  refreshToken: string,
+  expiresAt: number,
+  delivery: Delivery,
+): Promise<AuthSession | CookieSession> {
   const cfg = c.get("config");
   const accessToken = await issueAccessToken(requireConfig(cfg, "JWT_SECRET", cfg.jwtSecret), user.id);
   setCookie(c, REFRESH_COOKIE, refreshToken, {
@@ -46,12 +77,14 @@ async function sessionBody(c: Context<AppBindings>, user: UserRow, refreshToken:
     path: REFRESH_COOKIE_PATH,
     maxAge: Math.max(0, Math.floor((expiresAt - Date.now()) / 1000)),
   });
-  return { user: publicUser(user), accessToken, refreshToken, expiresIn: ACCESS_TOKEN_TTL_SECONDS };
+  const session: CookieSession = { user: publicUser(user), accessToken, expiresIn: ACCESS_TOKEN_TTL_SECONDS };
+  return delivery === "cookie" ? session : { ...session, refreshToken };
 }
 
-/** The refresh token from the JSON body (API clients) or else the cookie (the web app). */
-export function presentedRefreshToken(c: Context<AppBindings>, fromBody: string | undefined): string | undefined {
-  return fromBody ?? getCookie(c, REFRESH_COOKIE);
+/** The refresh token from the JSON body (API clients) or else the cookie (the web app), and which it was. */
+export function presentedRefreshToken(c: Context<AppBindings>, fromBody: string | undefined): { token: string | undefined; delivery: Delivery } {
+  if (fromBody !== undefined) return { token: fromBody, delivery: isWebClient(c) ? "cookie" : "body" };
+  return { token: getCookie(c, REFRESH_COOKIE), delivery: "cookie" };
 }
 
 export function clearRefreshCookie(c: Context<AppBindings>): void {

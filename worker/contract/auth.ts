@@ -54,6 +54,22 @@ export const AuthSession = z.object({
   expiresIn: z.number(),
 });
 
+/**
+ * The header the web app sends on register, login, refresh and logout. It
+ * asks for the cookie flow: the refresh token goes only into the HttpOnly
+ * `tp_refresh` cookie, never into a JSON body that page script could read.
+ */
+export const WEB_CLIENT_HEADER = "X-TaskPilot-Client";
+export const WEB_CLIENT_VALUE = "web";
+
+/**
+ * What register, login and refresh answer the web app (a register or login
+ * sent with `X-TaskPilot-Client: web`, or a refresh whose token came from the
+ * `tp_refresh` cookie): the same without `refreshToken`, which stays in the
+ * HttpOnly cookie where page script cannot read it.
+ */
+export const CookieSession = AuthSession.omit({ refreshToken: true });
+
 export const MeResponse = z.object({ user: PublicUser });
 
 /** `DELETE /api/me`: the password again, so that a stolen access token alone cannot delete the account. */
@@ -95,6 +111,7 @@ export type RefreshBody = z.infer<typeof RefreshBody>;
 export type LogoutBody = z.infer<typeof LogoutBody>;
 export type PublicUser = z.infer<typeof PublicUser>;
 export type AuthSession = z.infer<typeof AuthSession>;
+export type CookieSession = z.infer<typeof CookieSession>;
 export type MeResponse = z.infer<typeof MeResponse>;
 export type DeleteAccountBody = z.infer<typeof DeleteAccountBody>;
 export type ExportedLogin = z.infer<typeof ExportedLogin>;

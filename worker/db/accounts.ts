@@ -94,29 +94,45 @@ export async function findRefreshToken(db: Database, tokenHash: string): Promise
     .get();
 }
 
-/**
- * Marks the token used only if nobody has yet and its family is still live,
- * in one conditional UPDATE: of two concurrent refreshes with the same token
- * exactly one gets `true`, the other is treated as reuse.
- */
-export async function claimRefreshToken(db: Database, tokenId: string, now = Date.now()): Promise<boolean> {
-  const liveFamily = sql`${refreshTokens.familyId} in (select ${refreshFamilies.id} from ${refreshFamilies} where ${refreshFamilies.revokedAt} is null and ${refreshFamilies.expiresAt} > ${now})`;
-  const rows = await db
-    .update(refreshTokens)
-    .set({ usedAt: new Date(now) })
-    .where(and(eq(refreshTokens.id, tokenId), isNull(refreshTokens.usedAt), liveFamily))
-    .returning({ id: refreshTokens.id });
-  return rows.length === 1;
+/** A family that can still rotate: neither revoked nor past its absolute expiry. */
+function liveFamily(now: number) {
+  return sql`${refreshTokens.familyId} in (select ${refreshFamilies.id} from ${refreshFamilies} where ${refreshFamilies.revokedAt} is null and ${refreshFamilies.expiresAt} > ${now})`;
 }
 
-export async function addRefreshToken(
-  db: Database,
-  familyId: string,
-  userId: string,
-  tokenHash: string,
-  now = Date.now(),
-): Promise<void> {
-  await db.insert(refreshTokens).values({ id: crypto.randomUUID(), familyId, userId, tokenHash, createdAt: new Date(now) });
+export interface Rotation {
+  /** The presented token, still unused. */
+  tokenId: string;
+  familyId: string;
+  userId: string;
+  /** Hash of its successor. */
+  nextTokenHash: string;
+}
+
+/**
+ * Spends a refresh token and stores its successor as one D1 batch (one
+ * transaction). The successor is inserted only while the old token is unused
+ * and its family live; the old token is then marked used only if that insert
+ * happened. Of two concurrent rotations of one token exactly one gets `true`
+ * (the other is reuse), and a failed write leaves the old token unspent, so a
+ * client retrying after a transient error is not mistaken for a thief
+ * (RFC 9700 §4.14.2 is about replay, not about our own failures).
+ */
+export async function rotateRefreshToken(db: Database, rotation: Rotation, now = Date.now()): Promise<boolean> {
+  const { tokenId, familyId, userId, nextTokenHash } = rotation;
+  const nextId = crypto.randomUUID();
+  const unspent = and(eq(refreshTokens.id, tokenId), isNull(refreshTokens.usedAt), liveFamily(now));
+  const [, claimed] = await db.batch([
+    // Columns in table order: id, family_id, user_id, token_hash, created_at, used_at.
+    db.insert(refreshTokens).select(
+      sql`select ${nextId}, ${familyId}, ${userId}, ${nextTokenHash}, ${now}, null where exists (select 1 from ${refreshTokens} where ${unspent})`,
+    ),
+    db
+      .update(refreshTokens)
+      .set({ usedAt: new Date(now) })
+      .where(and(unspent, sql`exists (select 1 from ${refreshTokens} where ${refreshTokens.id} = ${nextId})`))
+      .returning({ id: refreshTokens.id }),
+  ]);
+  return claimed.length === 1;
 }
 
 /** Ends a login: every token of the family stops working. Revoking twice keeps the first reason. */

@@ -1,6 +1,7 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { requireUser } from "../auth/middleware";
+import { INTEGRATION_AUTH_PER_USER, INTEGRATION_REFRESH_PER_USER, limitPerUser } from "../auth/rate-limit";
 import { StartAuthBody } from "../contract/integrations";
 import { database } from "../db/client";
 import { findIntegration, listIntegrationEvents, listIntegrationRows } from "../db/integrations";
@@ -67,6 +68,8 @@ export const integrations = new Hono<ProviderBindings>()
     return c.json({ integrations: PROVIDER_IDS.map((p) => toIntegration(p, rows.find((r) => r.provider === p))) });
   })
   .use("/:provider/*", knownProvider)
+  .use("/:provider/auth", limitPerUser(INTEGRATION_AUTH_PER_USER))
+  .use("/:provider/refresh", limitPerUser(INTEGRATION_REFRESH_PER_USER))
   .get("/:provider/status", async (c) => {
     const provider = c.get("provider");
     return c.json(toIntegration(provider, await findIntegration(database(c.env), c.get("userId"), provider)));

@@ -2,6 +2,7 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { eventId, type EventsListResponse, type TicketResponse } from "../contract/events";
 import { requireUser } from "../auth/middleware";
+import { REALTIME_TICKET_PER_USER, limitPerUser } from "../auth/rate-limit";
 import { database } from "../db/client";
 import { consumeTicket, insertTicket, latestEventSeq, listEvents } from "../db/events";
 import { AppError } from "../errors";
@@ -52,7 +53,7 @@ export const realtime = new Hono<AppBindings>()
     if (res.status === 101) return res;
     throw await hubRefusalError(res);
   })
-  .post("/ticket", requireUser, async (c) => {
+  .post("/ticket", requireUser, limitPerUser(REALTIME_TICKET_PER_USER), async (c) => {
     const ticket = newTicket();
     const expiresAt = new Date(Date.now() + TICKET_TTL_SECONDS * 1000);
     if (!(await insertTicket(database(c.env), c.get("userId"), await hashTicket(ticket), expiresAt))) {

@@ -1,4 +1,4 @@
-import type { AuthSession, LoginBody, PublicUser, RegisterBody } from "../../../worker/contract/auth";
+import { CookieSession, WEB_CLIENT_HEADER, WEB_CLIENT_VALUE, type LoginBody, type PublicUser, type RegisterBody } from "../../../worker/contract/auth";
 
 /** A failed API call, built from the worker's problem+json body (or from a network failure). */
 export class ApiError extends Error {
@@ -29,6 +29,39 @@ export interface ApiClientOptions {
   fetch?: typeof fetch;
   /** Called once whenever the session ends (refresh failed, or sign-out). */
   onSessionEnded?: () => void;
+  /**
+   * How the tabs of one browser take turns at refreshing: the Web Locks API
+   * and a BroadcastChannel where the page has them (the defaults in a
+   * browser), fakes in tests, `null` for none.
+   */
+  locks?: TabLocks | null;
+  channel?: TabChannel | null;
+}
+
+/** The part of the Web Locks API (`navigator.locks`) the client uses. */
+export interface TabLocks {
+  request<T>(name: string, callback: () => Promise<T>): Promise<T>;
+}
+
+/** The part of a `BroadcastChannel` the client uses. */
+export interface TabChannel {
+  postMessage(message: unknown): void;
+  addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
+}
+
+/** One lock and one channel per origin: every tab of the app shares the same refresh cookie. */
+export const REFRESH_LOCK = "taskpilot:refresh";
+export const SESSION_CHANNEL = "taskpilot:session";
+
+function browserLocks(): TabLocks | null {
+  if (typeof window === "undefined") return null;
+  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+  return locks ? { request: (name, callback) => locks.request(name, callback) } : null;
+}
+
+function browserChannel(): TabChannel | null {
+  if (typeof window === "undefined" || typeof BroadcastChannel === "undefined") return null;
+  return new BroadcastChannel(SESSION_CHANNEL);
 }
 
 export interface RequestOptions {
@@ -38,6 +71,14 @@ export interface RequestOptions {
   anonymous?: boolean;
 }
 
+/**
+ * Tells register and login that this is the web app: the server then keeps
+ * the refresh token in its HttpOnly cookie and out of the JSON body, where
+ * script injected into the page could read it. (A refresh from the cookie is
+ * answered that way regardless.)
+ */
+const WEB_CLIENT_HEADERS = { [WEB_CLIENT_HEADER]: WEB_CLIENT_VALUE };
+
 export type ApiClient = ReturnType<typeof createApiClient>;
 
 const REFRESH_PATH = "/api/auth/refresh";
@@ -45,28 +86,45 @@ const REFRESH_PATH = "/api/auth/refresh";
 export function createApiClient(options: ApiClientOptions = {}) {
   const baseUrl = options.baseUrl ?? "";
   const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-  // The access token lives only in this closure: never in storage, so an XSS
-  // payload cannot lift it from localStorage; the refresh token is an
+  // The access token lives only in this closure (and, in memory, in the
+  // session broadcast to this origin's other tabs): never in storage, so an
+  // XSS payload cannot lift it from localStorage; the refresh token is an
   // HttpOnly cookie the page cannot read at all.
-  let accessToken: string | null = null;
-  let user: PublicUser | null = null;
-  let refreshInFlight: Promise<AuthSession | null> | null = null;
+  let current: CookieSession | null = null;
+  let refreshInFlight: Promise<CookieSession | null> | null = null;
+  /** Counts sessions taken from other tabs, so a tab that waited for the lock can tell it has been served. */
+  let adopted = 0;
   const listeners = new Set<(user: PublicUser | null) => void>();
+  const locks = options.locks === undefined ? browserLocks() : options.locks;
+  const channel = options.channel === undefined ? browserChannel() : options.channel;
 
-  function setSession(session: AuthSession | null) {
-    accessToken = session?.accessToken ?? null;
-    user = session?.user ?? null;
-    for (const listener of listeners) listener(user);
+  // Another tab's refresh result: taken while this tab waits for its own turn (it then has nothing left to do), or
+  // as a fresher token for the same user. It carries no refresh token: that never leaves the HttpOnly cookie.
+  channel?.addEventListener("message", (event) => {
+    const message = event.data as { type?: unknown; session?: unknown } | null;
+    if (message?.type !== "session") return;
+    const parsed = CookieSession.safeParse(message.session);
+    if (!parsed.success) return;
+    if (refreshInFlight === null && parsed.data.user.id !== current?.user.id) return;
+    adopted += 1;
+    setSession(parsed.data);
+  });
+
+  const accessToken = () => current?.accessToken ?? null;
+
+  function setSession(session: CookieSession | null) {
+    current = session;
+    for (const listener of listeners) listener(session?.user ?? null);
   }
 
   function endSession() {
-    const hadSession = accessToken !== null || user !== null;
+    const hadSession = current !== null;
     setSession(null);
     if (hadSession) options.onSessionEnded?.();
   }
 
   async function send(method: string, path: string, opts: RequestOptions, token: string | null): Promise<Response> {
-    const headers: Record<string, string> = { accept: "application/json" };
+    const headers: Record<string, string> = { accept: "application/json", ...(opts.anonymous ? WEB_CLIENT_HEADERS : {}) };
     if (opts.body !== undefined) headers["content-type"] = "application/json";
     if (token) headers.authorization = `Bearer ${token}`;
     try {
@@ -87,21 +145,21 @@ export function createApiClient(options: ApiClientOptions = {}) {
    * Single flight: every caller that hits a 401 while a refresh is running
    * waits for that same refresh, so ten parallel 401s cost one rotation (and
    * do not trip the server's refresh-token reuse detection).
+   *
+   * Across tabs the same holds through the Web Locks API: one tab at a time
+   * refreshes, and broadcasts the result; a tab that had to wait takes that
+   * result instead of spending the cookie again. Should the broadcast arrive
+   * after the lock does, the waiting tab's refresh is still safe: the cookie
+   * jar took the rotated cookie before the previous holder let go of the lock,
+   * so it rotates the new token rather than replaying the spent one (which
+   * the server treats as theft and answers by ending the login).
    */
-  function refreshSession(): Promise<AuthSession | null> {
+  function refreshSession(): Promise<CookieSession | null> {
     refreshInFlight ??= (async () => {
+      const seen = adopted;
+      const turn = async () => (adopted !== seen && current !== null ? current : rotate());
       try {
-        const res = await send("POST", REFRESH_PATH, { body: {} }, null);
-        if (!res.ok) {
-          endSession();
-          return null;
-        }
-        const session = (await res.json()) as AuthSession;
-        setSession(session);
-        return session;
-      } catch {
-        endSession();
-        return null;
+        return await (locks ? locks.request(REFRESH_LOCK, turn) : turn());
       } finally {
         refreshInFlight = null;
       }
@@ -109,15 +167,43 @@ export function createApiClient(options: ApiClientOptions = {}) {
     return refreshInFlight;
   }
 
+  /**
+   * One rotation. A refusal (the cookie is gone, spent or revoked) ends the
+   * session; a server error or a network failure does not, since the token
+   * was not spent (the server rotates in one transaction) and a later call
+   * can retry with it.
+   */
+  async function rotate(): Promise<CookieSession | null> {
+    const res = await send("POST", REFRESH_PATH, { body: {}, anonymous: true }, null);
+    if (res.status >= 500 || res.status === 429) throw await toApiError(res);
+    if (!res.ok) {
+      endSession();
+      return null;
+    }
+    const session = CookieSession.parse(await res.json());
+    setSession(session);
+    channel?.postMessage({ type: "session", session });
+    return session;
+  }
+
   async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-    const tokenUsed = opts.anonymous ? null : accessToken;
-    let res = await send(method, path, opts, tokenUsed);
-    if (res.status === 401 && !opts.anonymous && !(await rejectsPassword(res))) {
-      // A request that raced a refresh already finished by someone else just
-      // retries with the new token instead of rotating again.
-      const fresh = accessToken !== null && accessToken !== tokenUsed ? accessToken : (await refreshSession())?.accessToken;
-      if (!fresh) throw new ApiError(401, "session_expired", "Your session has ended. Please sign in again.");
-      res = await send(method, path, opts, fresh);
+    if (opts.anonymous) return parseResponse<T>(await send(method, path, opts, null));
+    let token = accessToken();
+    let res = await send(method, path, opts, token);
+    // At most: the newer token someone else already got (this tab's other requests, or another tab's broadcast),
+    // then one refresh of our own. A token taken over from elsewhere may itself be past its time.
+    for (let attempt = 0, refreshed = false; attempt < 2 && res.status === 401 && !refreshed; attempt++) {
+      if (await rejectsPassword(res)) break;
+      const now = accessToken();
+      let next: string | undefined;
+      if (now !== null && now !== token) next = now;
+      else {
+        refreshed = true;
+        next = (await refreshSession())?.accessToken;
+      }
+      if (!next) throw new ApiError(401, "session_expired", "Your session has ended. Please sign in again.");
+      token = next;
+      res = await send(method, path, opts, token);
     }
     return parseResponse<T>(res);
   }
@@ -130,10 +216,10 @@ export function createApiClient(options: ApiClientOptions = {}) {
     delete: <T>(path: string, opts?: RequestOptions) => request<T>("DELETE", path, opts),
 
     get user() {
-      return user;
+      return current?.user ?? null;
     },
     get isSignedIn() {
-      return accessToken !== null;
+      return current !== null;
     },
     onUserChange(listener: (user: PublicUser | null) => void): () => void {
       listeners.add(listener);
@@ -141,18 +227,22 @@ export function createApiClient(options: ApiClientOptions = {}) {
     },
 
     async register(body: RegisterBody): Promise<PublicUser> {
-      const session = await request<AuthSession>("POST", "/api/auth/register", { body, anonymous: true });
+      const session = await request<CookieSession>("POST", "/api/auth/register", { body, anonymous: true });
       setSession(session);
       return session.user;
     },
     async login(body: LoginBody): Promise<PublicUser> {
-      const session = await request<AuthSession>("POST", "/api/auth/login", { body, anonymous: true });
+      const session = await request<CookieSession>("POST", "/api/auth/login", { body, anonymous: true });
       setSession(session);
       return session.user;
     },
-    /** Restores the session from the refresh cookie; null when there is none. */
+    /** Restores the session from the refresh cookie; null when there is none, or the server cannot be reached now. */
     async restore(): Promise<PublicUser | null> {
-      return (await refreshSession())?.user ?? null;
+      try {
+        return (await refreshSession())?.user ?? null;
+      } catch {
+        return null;
+      }
     },
     async logout(): Promise<void> {
       try {
