@@ -4,7 +4,7 @@ import type { Env } from "./env";
 import { auth } from "./auth/routes";
 import { me } from "./auth/me";
 import { health } from "./health/routes";
-import { integrations, tools } from "./integrations/routes";
+import { integrations } from "./integrations/routes";
 import { accessLog, corsForPublicUrl, limitBody, securityHeaders, withConfig, withRequestId } from "./http/middleware";
 import type { AppBindings } from "./http/types";
 import { runScheduled } from "./ops/cron";
@@ -12,6 +12,7 @@ import { openApiDocument } from "./openapi";
 import { eventsHistory, realtime } from "./realtime/routes";
 import { dispatchQueue } from "./ops/queues";
 import { sandbox } from "./sandbox";
+import { tools } from "./tools/routes";
 
 const app = new Hono<AppBindings>();
 
