@@ -122,7 +122,7 @@ export interface Sent {
 export async function send(conn: Connection, build: (token: string) => Request, options: SendOptions): Promise<Sent> {
   const { runtime } = conn;
   const { policy } = runtime;
-  let token = await conn.credentials.accessToken();
+  let token = await credential(conn, () => conn.credentials.accessToken());
   let refreshed = false;
   for (let attempt = 1; ; attempt += 1) {
     const signal = runtime.timeout(policy.timeoutMs);
@@ -141,7 +141,8 @@ export async function send(conn: Connection, build: (token: string) => Request, 
     if (response.status === 401 || (options.isUnauthorized && (await options.isUnauthorized(response)))) {
       if (refreshed) return { response, token };
       await discard(response);
-      token = await conn.credentials.afterUnauthorized(token);
+      const rejected = token;
+      token = await credential(conn, () => conn.credentials.afterUnauthorized(rejected));
       refreshed = true;
       attempt -= 1;
       continue;
@@ -153,6 +154,16 @@ export async function send(conn: Connection, build: (token: string) => Request, 
     if (asked !== undefined && asked > policy.maxRetryAfterMs) return { response, token };
     await discard(response);
     await runtime.sleep(asked ?? backoffMs(policy, attempt, runtime.random()));
+  }
+}
+
+/** The integration's own failures (`not_connected`, `integration_expired`, …) name the provider, so the agent knows what to reconnect. */
+async function credential(conn: Connection, get: () => Promise<string>): Promise<string> {
+  try {
+    return await get();
+  } catch (e) {
+    if (e instanceof AppError && e.extra.provider === undefined) throw new AppError(e.status, e.code, e.detail, { ...e.extra, provider: conn.provider });
+    throw e;
   }
 }
 
