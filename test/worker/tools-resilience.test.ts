@@ -39,7 +39,12 @@ describe("429 with Retry-After", () => {
     const runtime = recordingRuntime();
     const outcome = await runTool(u.userId, tool, args, runtime);
     expect(outcome.ok).toBe(true);
-    expect(runtime.sleeps).toEqual([7_000]);
+    if (provider === "slack") {
+      // Slack tools ask auth.test (for permalinks) alongside the method itself; the sandbox's per-account
+      // failure counter is not atomic, so either or both of the two parallel requests may draw the 429.
+      expect(runtime.sleeps.length).toBeGreaterThanOrEqual(1);
+      expect(new Set(runtime.sleeps)).toEqual(new Set([7_000]));
+    } else expect(runtime.sleeps).toEqual([7_000]);
   });
 
   it("a Retry-After past the policy's longest wait is answered at once as provider_rate_limited", async () => {
