@@ -155,6 +155,21 @@ describe("provider calls", () => {
     expect(b.requests).toHaveLength(1);
   });
 
+  it.each([
+    ["a 403 with nothing left (GitHub's primary limit)", { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(NOW / 1000 + 2) }, [2_000]],
+    ["a 403 with Retry-After (GitHub's secondary limit)", { "retry-after": "3" }, [3_000]],
+  ])("treats %s as a rate limit, even on a write", async (_what, headers, sleeps) => {
+    const h = harness([json(403, { message: "rate limited" }, headers), json(201, { id: 1 })], "github");
+    expect(await googleRequest(h.conn, { method: "POST", path: "/x", json: {} })).toEqual({ id: 1 });
+    expect(h.sleeps).toEqual(sleeps);
+  });
+
+  it("a plain 403 is a refusal: not retried, provider_forbidden", async () => {
+    const h = harness([googleError(403, "PERMISSION_DENIED", "Request had insufficient authentication scopes.")]);
+    expect(await failure(googleRequest(h.conn, { path: "/x" }))).toMatchObject({ status: 403, code: "provider_forbidden", extra: { providerCode: "PERMISSION_DENIED" } });
+    expect(h.requests).toHaveLength(1);
+  });
+
   it("does repeat a write the provider refused with a 429", async () => {
     const h = harness([json(429, {}, { "retry-after": "1" }), json(200, { id: "m1" })]);
     expect(await googleRequest(h.conn, { method: "POST", path: "/send", json: {} })).toEqual({ id: "m1" });

@@ -142,6 +142,22 @@ describe("other features register into the registry unchanged", () => {
     }
     expect(await listed(alice.token)).toEqual([]);
   });
+
+  it("a feature that fails to say whether it is available is left out of the turn; the other tools stay", async () => {
+    const u = await sandboxUser(["github"]);
+    const unregister = toolRegistry.register({
+      id: "broken",
+      available: async () => {
+        throw new Error("index unreachable");
+      },
+      tools: [defineTool({ name: "broken.search", description: "Never offered.", parameters: z.object({}), run: async () => ({}) })],
+    });
+    try {
+      expect((await listed(u.token)).map((t) => t.name)).toEqual(["github.list_repos", "github.list_issues", "github.create_issue"]);
+    } finally {
+      unregister();
+    }
+  });
 });
 
 describe("meta tools past the threshold", () => {

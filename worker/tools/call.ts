@@ -95,7 +95,11 @@ export async function callTool(set: ToolSet, name: string, rawArgs: unknown, ctx
   try {
     return done({ ok: true, result: await tool.run(args.value, ctx) });
   } catch (e) {
-    if (e instanceof AppError) return done({ ok: false, error: toolError(e) });
+    if (e instanceof AppError) {
+      // The provider's side failing is worth an operator's look; a refusal of the call itself is the model's to fix.
+      if (e.status >= 500) log("warn", "tool_provider_failure", { tool: name, userId: ctx.userId, code: e.code, providerStatus: e.extra.providerStatus, providerCode: e.extra.providerCode });
+      return done({ ok: false, error: toolError(e) });
+    }
     log("error", "tool_failed", { tool: name, userId: ctx.userId, error: e instanceof Error ? e.message : String(e) });
     return done({ ok: false, error: { code: "internal_error", message: `${name} failed on our side; it may work if tried again later.`, status: 500 } });
   }

@@ -73,7 +73,7 @@ export interface SendOptions {
    * Whether the request may be sent twice. A write (send an email, post a
    * message, open an issue) that failed with a 5xx or a dropped connection
    * may already have happened, so it is retried only where the provider
-   * refused it before acting: 429 and 401.
+   * refused it before acting: rate limits and 401.
    */
   idempotent: boolean;
   /** Slack says "bad token" with HTTP 200 and `ok: false`; the client tells us. */
@@ -101,9 +101,18 @@ export function backoffMs(policy: RetryPolicy, attempt: number, random: number):
   return Math.floor(random * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1)));
 }
 
-/** Statuses worth another attempt: rate limits, the provider's own failures, and GitHub's rate-limit 403. */
+/**
+ * GitHub signals its rate limits with 403 as well as 429: the primary one
+ * with `x-ratelimit-remaining: 0`, the secondary one with `Retry-After`
+ * (docs.github.com, "Rate limits for the REST API"). Any other 403 is a refusal.
+ */
+function isRateLimit(status: number, headers: Headers): boolean {
+  return status === 429 || (status === 403 && (headers.get("x-ratelimit-remaining") === "0" || headers.has("retry-after")));
+}
+
+/** Statuses worth another attempt: rate limits and the provider's own failures. */
 export function isRetryableStatus(status: number, headers: Headers): boolean {
-  return status === 429 || status >= 500 || (status === 403 && headers.get("x-ratelimit-remaining") === "0");
+  return isRateLimit(status, headers) || status >= 500;
 }
 
 export interface Sent {
@@ -149,7 +158,7 @@ export async function send(conn: Connection, build: (token: string) => Request, 
     }
 
     if (!isRetryableStatus(response.status, response.headers) || attempt >= policy.attempts) return { response, token };
-    if (!options.idempotent && response.status !== 429) return { response, token };
+    if (!options.idempotent && !isRateLimit(response.status, response.headers)) return { response, token };
     const asked = requestedDelayMs(response.headers, response.status, runtime.now());
     if (asked !== undefined && asked > policy.maxRetryAfterMs) return { response, token };
     await discard(response);
@@ -218,7 +227,7 @@ export function providerError(conn: Connection, status: number, headers: Headers
   if (status === 401) {
     return new AppError(409, "provider_unauthorized", `${name} refused the connection even after a token refresh${said} Reconnect ${name}.`, extra);
   }
-  if (status === 429 || (status === 403 && headers.get("x-ratelimit-remaining") === "0")) {
+  if (isRateLimit(status, headers)) {
     const delay = requestedDelayMs(headers, status, conn.runtime.now());
     const seconds = delay === undefined ? undefined : Math.ceil(delay / 1000);
     return new AppError(503, "provider_rate_limited", `${name} is rate limiting requests${seconds === undefined ? "" : `; try again in ${seconds} s`}.`, {

@@ -3,10 +3,11 @@ import type { IntegrationStatus } from "../contract/integrations";
 import { database } from "../db/client";
 import { listIntegrationRows } from "../db/integrations";
 import type { Env } from "../env";
+import { log } from "../http/log";
 import { getAccessToken, getAccessTokenAfterUnauthorized } from "../integrations/refresh";
 import { PROVIDER_IDS, resolveProvider, type ProviderId } from "../integrations/providers";
 import type { ToolSet } from "./call";
-import type { ToolContext } from "./define";
+import type { ToolContext, ToolSource } from "./define";
 import { defaultRuntime, type Connection, type ToolRuntime } from "./http";
 import { toolRegistry, type RegisteredTool, type ToolRegistry } from "./registry";
 
@@ -28,11 +29,22 @@ export async function toolsForUser(env: Env, userId: string, registry: ToolRegis
       if (status.get(source.integration) === "active") tools.push(tool);
       continue;
     }
-    if (!featureAvailable.has(source.id)) featureAvailable.set(source.id, source.available ? await source.available(env, userId) : true);
+    if (!featureAvailable.has(source.id)) featureAvailable.set(source.id, await featureIsAvailable(env, userId, source));
     if (featureAvailable.get(source.id)) tools.push(tool);
   }
   const unavailable = PROVIDER_IDS.filter((p) => status.get(p) !== "active").map((provider) => ({ provider, status: status.get(provider) ?? "disconnected" }));
   return { tools, unavailable };
+}
+
+/** A feature that cannot say whether it is available (its storage is down) is left out of this turn, not the whole tool list with it. */
+async function featureIsAvailable(env: Env, userId: string, source: ToolSource): Promise<boolean> {
+  if (!source.available) return true;
+  try {
+    return await source.available(env, userId);
+  } catch (e) {
+    log("warn", "tool_source_unavailable", { source: source.id, userId, error: e instanceof Error ? e.message : String(e) });
+    return false;
+  }
 }
 
 /** The context tool handlers run in for one user: provider connections over the integration's tokens, one per provider per context. */

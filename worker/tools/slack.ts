@@ -125,7 +125,7 @@ const readChannel = defineTool({
 
 const postMessage = defineTool({
   name: "slack.post_message",
-  description: "Post a message to a Slack channel as the user. Only when the user asked to post it.",
+  description: "Post a message to a Slack channel. Only when the user asked to post it.",
   parameters: z.object({ channel: channelParam, text: z.string().min(1).max(4_000).describe("Message text (Slack mrkdwn)") }),
   async run(args, ctx) {
     const conn = ctx.connection("slack");
