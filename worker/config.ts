@@ -43,6 +43,8 @@ export interface Config {
   jwtSecret: string | undefined;
   encryptionKeys: EncryptionKey[] | undefined;
   openai: { apiKey?: string; baseUrl?: string; model: string; embeddingModel: string };
+  /** Past this many available tools the agent gets the meta tools `tools_search` / `tools_call` instead (AGENT_META_TOOLS_THRESHOLD, 1–1000, default 16). */
+  agentMetaToolsThreshold: number;
   providers: Record<ProviderGroup, ProviderEnv>;
   /** Variables that are missing or malformed; the request that needs one fails naming it. */
   problems: ConfigProblem[];
@@ -191,6 +193,13 @@ export function readConfig(env: Env): Config {
     if (Number.isInteger(n) && n >= 1 && n <= 86_400) sandboxAccessTokenTtlSeconds = n;
     else problems.push({ variable: "SANDBOX_ACCESS_TOKEN_TTL_SECONDS", message: "must be a whole number of seconds from 1 to 86400" });
   }
+  const thresholdRaw = str(env, "AGENT_META_TOOLS_THRESHOLD");
+  let agentMetaToolsThreshold = 16;
+  if (thresholdRaw !== undefined) {
+    const n = Number(thresholdRaw);
+    if (Number.isInteger(n) && n >= 1 && n <= 1000) agentMetaToolsThreshold = n;
+    else problems.push({ variable: "AGENT_META_TOOLS_THRESHOLD", message: "must be a whole number of tools from 1 to 1000" });
+  }
 
   let jwtSecret = str(env, "JWT_SECRET");
   if (!jwtSecret) problems.push({ variable: "JWT_SECRET", message: "is not set" });
@@ -224,6 +233,7 @@ export function readConfig(env: Env): Config {
       model: str(env, "OPENAI_MODEL") ?? "gpt-4o-mini",
       embeddingModel: str(env, "OPENAI_EMBEDDING_MODEL") ?? "text-embedding-3-small",
     },
+    agentMetaToolsThreshold,
     providers: readProviders(env, problems),
     problems,
     fatal,

@@ -4,13 +4,14 @@ import type { Env } from "./env";
 import { auth } from "./auth/routes";
 import { me } from "./auth/me";
 import { health } from "./health/routes";
-import { integrations, tools } from "./integrations/routes";
+import { integrations } from "./integrations/routes";
 import { accessLog, corsForPublicUrl, limitBody, securityHeaders, withConfig, withRequestId } from "./http/middleware";
 import type { AppBindings } from "./http/types";
 import { openApiDocument } from "./openapi";
 import { scheduled } from "./ops/cron";
 import { eventsHistory, realtime } from "./realtime/routes";
 import { dispatchQueue } from "./ops/queues";
+import { tools } from "./tools/routes";
 
 /**
  * The production entry (`[env.production]` in wrangler.toml). It never

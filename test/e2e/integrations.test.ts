@@ -60,6 +60,7 @@ describe("Integrations page with the sandbox providers", () => {
     expect(new URL(page.url()).search).toBe("");
     expect(await gmailCard(page).textContent()).toContain(sandboxEmail);
     expect(await gmailCard(page).textContent()).toContain("gmail.readonly");
+    expect(await gmailCard(page).textContent()).toContain("gmail.search_messages, gmail.get_message, gmail.send_email");
 
     await gmailCard(page).getByText("Debug: event history").click();
     await expect.poll(() => gmailCard(page).locator(".event-history__type").allTextContents()).toEqual(["connected", "oauth_started"]);

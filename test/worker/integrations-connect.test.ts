@@ -82,7 +82,7 @@ describe("GET /api/integrations/{provider}/callback", () => {
     expect(location.searchParams.get("connected")).toBe("gmail");
 
     const status = (await (await api(token, "GET", "/api/integrations/gmail/status")).json()) as Record<string, unknown>;
-    expect(status).toMatchObject({ provider: "gmail", name: "Gmail", status: "active", account: { id: "google-user-1", label: "person@example.test" }, lastError: null, tools: ["gmail.search", "gmail.send"] });
+    expect(status).toMatchObject({ provider: "gmail", name: "Gmail", status: "active", account: { id: "google-user-1", label: "person@example.test" }, lastError: null, tools: ["gmail.search_messages", "gmail.get_message", "gmail.send_email"] });
     expect(status.scopes).toContain("https://www.googleapis.com/auth/gmail.send");
     expect(typeof status.connectedAt).toBe("string");
     expect(typeof status.expiresAt).toBe("string");
@@ -379,7 +379,7 @@ describe("status, events and tools", () => {
     expect(before.tools).toEqual([]);
     await connect(token, "github");
     const after = (await (await api(token, "GET", "/api/tools")).json()) as { tools: Array<{ name: string; provider: string; description: string; parameters: object }> };
-    expect(after.tools.map((t) => t.name)).toEqual(["github.list_repos", "github.create_issue"]);
+    expect(after.tools.map((t) => t.name)).toEqual(["github.list_repos", "github.list_issues", "github.create_issue"]);
     expect(after.tools[0]).toMatchObject({ provider: "github", parameters: { type: "object" } });
   });
 

@@ -50,7 +50,8 @@ export const StartAuthBody = z.object({
 
 export const Tool = z.object({
   name: z.string(),
-  provider: ProviderName,
+  /** The integration (`gmail`, …) or feature (`kb`) that serves the tool; `tools` for the meta tools. */
+  provider: z.string(),
   description: z.string(),
   parameters: z.record(z.string(), z.unknown()),
 });

@@ -73,7 +73,7 @@ const PROVIDERS: Record<ProviderId, ProviderSpec> = {
     id: "gmail",
     name: "Gmail",
     scopes: ["openid", "email", "https://www.googleapis.com/auth/gmail.readonly", "https://www.googleapis.com/auth/gmail.send"],
-    tools: ["gmail.search", "gmail.send"],
+    tools: ["gmail.search_messages", "gmail.get_message", "gmail.send_email"],
   },
   calendar: {
     ...google,
@@ -86,7 +86,7 @@ const PROVIDERS: Record<ProviderId, ProviderSpec> = {
     id: "slack",
     name: "Slack",
     group: "slack",
-    scopes: ["channels:read", "chat:write"],
+    scopes: ["channels:read", "channels:history", "chat:write"],
     authorizeParams: {},
     real: {
       authorizeUrl: "https://slack.com/oauth/v2/authorize",
@@ -102,7 +102,7 @@ const PROVIDERS: Record<ProviderId, ProviderSpec> = {
       if (!team || !user) return undefined;
       return { id: `${team}:${user}`, label: `${text(body.user) ?? user} @ ${text(body.team) ?? team}` };
     },
-    tools: ["slack.list_channels", "slack.post_message"],
+    tools: ["slack.list_channels", "slack.read_channel", "slack.post_message"],
   },
   github: {
     id: "github",
@@ -121,7 +121,7 @@ const PROVIDERS: Record<ProviderId, ProviderSpec> = {
       const id = text(body.id);
       return id ? { id, label: text(body.login) ?? id } : undefined;
     },
-    tools: ["github.list_repos", "github.create_issue"],
+    tools: ["github.list_repos", "github.list_issues", "github.create_issue"],
   },
 };
 

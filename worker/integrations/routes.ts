@@ -12,8 +12,7 @@ import { browserNonceFor, clearBrowserCookie, presentedBrowserNonce, setBrowserC
 import { completeCallback, startAuthorization } from "./connect";
 import { disconnectIntegration } from "./disconnect";
 import { forceRefresh } from "./refresh";
-import { isProviderId, PROVIDER_IDS, providerSpec, type ProviderId } from "./providers";
-import { toolsOf } from "./tool-catalog";
+import { isProviderId, PROVIDER_IDS, type ProviderId } from "./providers";
 import { toIntegration, toIntegrationEvent } from "./view";
 import "./cron";
 
@@ -93,10 +92,3 @@ export const integrations = new Hono<ProviderBindings>()
     const rows = await listIntegrationEvents(database(c.env), c.get("userId"), c.get("provider"));
     return c.json({ events: rows.map(toIntegrationEvent) });
   });
-
-/** `GET /api/tools`: the tools of the integrations that are active right now. */
-export const tools = new Hono<AppBindings>().use("*", requireUser).get("/", async (c) => {
-  const rows = await listIntegrationRows(database(c.env), c.get("userId"));
-  const active = rows.filter((r) => r.status === "active" && isProviderId(r.provider));
-  return c.json({ tools: active.flatMap((r) => toolsOf(r.provider as ProviderId, providerSpec(r.provider as ProviderId).tools)) });
-});
