@@ -87,7 +87,7 @@ describe("the authenticated hot path", () => {
     await env.DB.prepare("delete from users where id = ?").bind(session.user.id).run();
     const events = await api(session.accessToken, "GET", "/api/events");
     expect(events.status).toBe(200);
-    expect(await events.json()).toEqual({ events: [] });
+    expect(await events.json()).toEqual({ events: [], latestId: "0" });
   });
 
   it("imports the HMAC key once, not for every token it signs or checks", async () => {
