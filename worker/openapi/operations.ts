@@ -137,6 +137,7 @@ export const OPERATIONS: Record<string, Operation> = {
     tag: "realtime",
     auth: "bearer",
     responses: { 200: { description: "The ticket.", schema: "TicketResponse" } },
+    problems: { 429: ["rate_limited"] },
   },
   "GET /api/events": {
     summary: "The user's event history",
@@ -183,7 +184,7 @@ export const OPERATIONS: Record<string, Operation> = {
     tag: "integrations",
     auth: "bearer",
     responses: { 200: { description: "Where to send the browser.", schema: "AuthorizationUrl" } },
-    problems: { ...KNOWN_PROVIDER, 503: ["config_missing"] },
+    problems: { ...KNOWN_PROVIDER, 429: ["rate_limited"], 503: ["config_missing"] },
   },
   "GET /api/integrations/{provider}/callback": {
     summary: "The provider's redirect back (browser only)",
@@ -201,7 +202,7 @@ export const OPERATIONS: Record<string, Operation> = {
     tag: "integrations",
     auth: "bearer",
     responses: { 200: { description: "The integration, now `disconnected`.", schema: "Integration" } },
-    problems: { ...KNOWN_PROVIDER, 409: ["not_connected"] },
+    problems: { ...KNOWN_PROVIDER, 409: ["not_connected"], 503: ["integration_unavailable"] },
   },
   "POST /api/integrations/{provider}/refresh": {
     summary: "Refresh the provider's access token now",
@@ -212,8 +213,9 @@ export const OPERATIONS: Record<string, Operation> = {
     problems: {
       ...KNOWN_PROVIDER,
       409: ["not_connected", "integration_expired", "token_unreadable", "refresh_unsupported"],
+      429: ["rate_limited"],
       502: ["provider_unavailable", "refresh_failed"],
-      503: ["config_missing"],
+      503: ["config_missing", "integration_unavailable"],
     },
   },
   "GET /api/integrations/{provider}/events": {
