@@ -185,6 +185,10 @@ describe("what the real API refuses is refused, and surfaces as a clean model_re
     };
     const e = await failure(modelFor(key).complete({ messages: [user("x"), asked, { role: "tool", toolCallId: "call_1", name: "gmail.search_messages", content: "{}" }, user("and?")], tools: gmailTools }));
     expect(e.detail).toContain("must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: call_2");
+    // The same when the conversation ends on the unanswered call.
+    const last = await failure(modelFor(key).complete({ messages: [user("x"), asked], tools: gmailTools }));
+    expect(last.detail).toContain("did not have response messages: call_1, call_2");
+    expect((await requests(key)).map((r) => r.status)).toEqual([400, 400]);
   });
 });
 
