@@ -165,6 +165,9 @@ describe("offline planner: composing the answer from tool results", () => {
     expect(fail("search my email for invoice", { code: "integration_expired", message: "Gmail access has expired.", status: 409, provider: "gmail", reconnect: "gmail" })).toBe(
       "Gmail needs to be reconnected before I can use it: Gmail access has expired. Reconnect Gmail on the [Integrations page](/integrations), then ask again.",
     );
+    expect(fail("list my repos", { code: "tool_unavailable", message: "github.list_repos cannot run: GitHub is expired. Ask the person to reconnect GitHub.", status: 409, provider: "github", reconnect: "github" })).toBe(
+      "GitHub needs to be reconnected before I can use it. Reconnect GitHub on the [Integrations page](/integrations), then ask again.",
+    );
     expect(fail("post hello to #general", { code: "provider_unavailable", message: "Slack failed (502).", status: 502, provider: "slack", outcomeUnknown: true })).toContain("unclear whether it went through");
     expect(fail("list my repos", { code: "provider_rate_limited", message: "GitHub is rate limiting.", status: 503, provider: "github", retryAfterSeconds: 30 })).toContain("Try again in about 30 seconds.");
     expect(fail("post hello to #nope", { code: "provider_not_found", message: "Slack has no channel named #nope that this workspace can see.", status: 404, provider: "slack", providerCode: "channel_not_found" })).toBe(

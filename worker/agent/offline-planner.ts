@@ -329,7 +329,9 @@ function describeError(tool: string, error: ToolFailure): string {
   const name = integrationOf(tool, error);
   const who = name ?? "The tool";
   if (error.reconnect || error.code === "tool_unavailable" || error.code === "not_connected" || error.code === "integration_expired") {
-    return `${md(who)} needs to be reconnected before I can use it: ${md(error.message)} Reconnect ${md(name ?? "it")} on the [Integrations page](/integrations), then ask again.`;
+    // tool_unavailable's message speaks to a model ("Ask the person to reconnect…"); the person gets the plain version.
+    const why = error.code === "tool_unavailable" ? "" : `: ${md(error.message)}`;
+    return `${md(who)} needs to be reconnected before I can use it${why}${why ? "" : "."} Reconnect ${md(name ?? "it")} on the [Integrations page](/integrations), then ask again.`;
   }
   if (error.outcomeUnknown) {
     return `${md(who)} failed in a way that leaves it unclear whether it went through (${md(error.message)}). Check before asking again, so it is not done twice.`;
