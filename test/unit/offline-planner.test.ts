@@ -37,6 +37,7 @@ describe("offline planner: each example request becomes the right tool call", ()
     expect(firstCall("search my email for invoice")).toMatchObject({ name: "gmail.search_messages", args: { query: "invoice" } });
     expect(firstCall("Find emails about the Q3 report.").args.query).toBe("the Q3 report");
     expect(firstCall("emails from ana@example.com").args.query).toBe("from:ana@example.com");
+    expect(firstCall("search my email for meeting notes from ana")).toMatchObject({ name: "gmail.search_messages", args: { query: "meeting notes from ana" } });
   });
 
   it("“what's on my calendar tomorrow” → calendar.list_events over tomorrow, from the injected clock", () => {

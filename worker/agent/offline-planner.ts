@@ -152,7 +152,8 @@ export function parseRequest(text: string, clock: { now: number; utcOffsetMinute
     return { tool: "slack.list_channels", args: { limit: 20 }, what: "list your Slack channels" };
   }
 
-  m = /\b(?:search|find|look (?:for|through|in|up)|check)\b.*?\b(?:notes|knowledge base|kb|documents|docs)\b\s*(?:for|about|on|mentioning)?\s+(.+)$/i.exec(t);
+  // The notes must be what is searched ("search my notes for …"), not a word in the query ("search my email for meeting notes").
+  m = /\b(?:search|find|look (?:for|through|in|up)|check)\s+(?:in\s+|through\s+)?(?:(?:my|the|our)\s+)?(?:notes|knowledge base|kb|documents|docs)\b\s*(?:for|about|on|mentioning)?\s+(.+)$/i.exec(t);
   if (m) return { tool: "kb.search", args: { query: phrase(m[1]!).slice(0, 500) }, what: "search your notes" };
 
   m = /\b(?:search|find|look (?:for|through|in|up)|check)\b.*?\b(?:e-?mails?|mail(?:box)?|inbox|gmail)\b\s*(?:for|about|mentioning|containing|with)\s+(.+)$/i.exec(t);
