@@ -1,11 +1,13 @@
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { agentSession } from "../../worker/agent/stub";
 import { AccountExport } from "../../worker/contract/auth";
 import { deleteAccount, exportAccount, rowCounts } from "./account-helpers";
 import { answer, createSession, inject, scriptedModel, sendMessage } from "./agent-helpers";
 import { register } from "./auth-helpers";
 
 describe("agent sessions and the account", () => {
-  it("the export holds the user's sessions with their messages; deletion removes every session and message row", async () => {
+  it("the export holds the user's sessions with their messages; deletion removes every session and message row and the session objects' storage", async () => {
     const user = await register();
     const id = await createSession(user.accessToken, "Kept in the export");
     await inject(id, scriptedModel([answer("Here is your answer.")]));
@@ -26,5 +28,8 @@ describe("agent sessions and the account", () => {
     const after = await rowCounts(user.user.id);
     expect(after["agent_sessions.user_id"]).toBe(0);
     expect(after["agent_messages.user_id"]).toBe(0);
+    // The conversation in the session object's own storage goes too.
+    const left = await runInDurableObject(agentSession(env, id), async (_i, state) => (await state.storage.list()).size);
+    expect(left).toBe(0);
   });
 });

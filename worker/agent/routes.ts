@@ -8,12 +8,10 @@ import { AppError } from "../errors";
 import type { AppBindings } from "../http/types";
 import { jsonBody, queryParams } from "../http/validate";
 import type { AgentSession, Outcome } from "./session";
+import { agentSession } from "./stub";
 
-/** The session's Durable Object: one per session, named by its id. */
-export function agentSession(env: Pick<Env, "AGENT_SESSION">, sessionId: string): DurableObjectStub<AgentSession> {
-  const ns = env.AGENT_SESSION as unknown as DurableObjectNamespace<AgentSession>;
-  return ns.get(ns.idFromName(sessionId));
-}
+export { agentSession };
+
 
 function unwrap<T>(outcome: Outcome<T>): T {
   if (!outcome.ok) throw new AppError(outcome.status, outcome.code, outcome.detail);

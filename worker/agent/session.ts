@@ -99,6 +99,7 @@ const fail = (e: AppError): { ok: false; status: number; code: string; detail: s
 export class AgentSession extends DurableObject<Env> {
   deps: SessionDeps = systemSessionDeps;
   private active: Promise<TurnResult> | null = null;
+  private purged = false;
 
   private get runEnv(): Env {
     return this.deps.env ?? this.env;
@@ -240,6 +241,13 @@ export class AgentSession extends DurableObject<Env> {
       if (e instanceof AppError) return fail(e);
       throw e;
     }
+  }
+
+  /** Account deletion: the conversation's storage goes with the account, and a turn still running stops writing. */
+  async purge(): Promise<void> {
+    this.purged = true;
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
   }
 
   /** The watchdog: a turn that stopped writing checkpoints because its instance died is resumed here. */
@@ -512,6 +520,7 @@ export class AgentSession extends DurableObject<Env> {
 
   /** The state and its checkpoint in one atomic write: a crash leaves either both or neither. */
   private async checkpoint(state: State, reason: string): Promise<void> {
+    if (this.purged) throw new Error("the session was deleted with its account");
     state.checkpointSeq += 1;
     const cp: StoredCheckpoint = {
       id: this.deps.id(),
