@@ -5,9 +5,10 @@ import { costOf } from "../../worker/agent/pricing";
 import { database } from "../../worker/db/client";
 import { findIntegration, updateIntegration } from "../../worker/db/integrations";
 import { agentMessages, agentSessions } from "../../worker/db/schema";
-import { api, newUser } from "./integrations-helpers";
+import { api, newUser, scriptOAuth, seedIntegration } from "./integrations-helpers";
+import { connect as sandboxGrant } from "./sandbox-helpers";
 import { answer, call, createSession, detail, framesOf, inject, scriptedModel, sendMessage } from "./agent-helpers";
-import { recordingRuntime, sandboxUser } from "./tools-helpers";
+import { recordingRuntime, sandboxUser, simulate, TOOL_SCOPES } from "./tools-helpers";
 
 describe("agent sessions: a full turn", () => {
   it("runs model → sandbox Gmail tool → model, records steps, checkpoints, usage and cost, mirrors into D1 and publishes frames", async () => {
@@ -278,5 +279,38 @@ describe("agent sessions: integrations that change mid-session", () => {
     expect(last.content).toBe("Found them after the reconnect.");
     expect(last.steps.map((s: any) => [s.kind, s.tool, s.status])).toEqual([["tool", "gmail.search_messages", "ok"]]);
     expect(model.requests).toHaveLength(3);
+  });
+});
+
+describe("agent sessions: a grant revoked mid-turn", () => {
+  it("a tool call ending in integration_expired pauses with reconnect_required; after a real reconnect PATCH active retries the call", async () => {
+    const u = await sandboxUser(["gmail"]);
+    const id = await createSession(u.token);
+    // Google revokes the grant: the next call gets 401, the refresh gets invalid_grant.
+    await scriptOAuth(u.grants.gmail.refresh_token, { status: 400, body: { error: "invalid_grant" } });
+    await simulate("google", u.grants.gmail.access_token, "unauthorized", 1);
+    const model = scriptedModel([call("c1", "gmail.search_messages", { query: "invoice" }), answer("Two invoices, after the reconnect.")]);
+    await inject(id, model);
+
+    const paused = (await (await sendMessage(u.token, id, "search my email for invoice")).json()) as any;
+    expect(paused.steps.map((s: any) => [s.kind, s.error?.code])).toEqual([
+      ["tool", "integration_expired"],
+      ["reconnect_required", undefined],
+    ]);
+    expect(paused.steps[1]).toMatchObject({ provider: "gmail", connectUrl: "/integrations" });
+    expect((await detail(u.token, id)).session.status).toBe("paused");
+    expect(model.requests).toHaveLength(1);
+
+    const grant = await sandboxGrant("google", u.emails.google, TOOL_SCOPES.google);
+    await seedIntegration(u.userId, "gmail", { accessToken: grant.access_token, refreshToken: grant.refresh_token, expiresAt: new Date(Date.now() + grant.expires_in * 1000) });
+    const resumed = await api(u.token, "PATCH", `/api/sessions/${id}`, { status: "active" });
+    expect(resumed.status).toBe(200);
+    const d = await detail(u.token, id);
+    expect(d.session.status).toBe("active");
+    expect(d.messages.at(-1).content).toBe("Two invoices, after the reconnect.");
+    expect(d.messages.at(-1).steps[0]).toMatchObject({ tool: "gmail.search_messages", status: "ok", summary: "gmail.search_messages: 2 items" });
+    // The model was not asked again for the step it had already decided: the call itself was retried.
+    expect(model.requests).toHaveLength(2);
+    expect(model.requests[1]!.messages.filter((m) => m.role === "tool")).toHaveLength(1);
   });
 });
