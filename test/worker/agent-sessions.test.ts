@@ -210,6 +210,30 @@ describe("agent sessions: bad input", () => {
     expect((await sendMessage(u.token, id, "again")).status).toBe(200);
   });
 
+  it("a tool's provider failing (5xx after the retries) is a step error in the provider's words; the model is told and the turn ends cleanly", async () => {
+    const u = await sandboxUser(["gmail"]);
+    const id = await createSession(u.token);
+    await simulate("google", u.grants.gmail.access_token, "server_error", 3);
+    const model = scriptedModel([
+      call("c1", "gmail.search_messages", { query: "invoice" }),
+      (req) => {
+        const told = JSON.parse((req.messages.find((m) => m.role === "tool") as { content: string }).content);
+        expect(told.error.status).toBeGreaterThanOrEqual(500);
+        return answer("Gmail is having trouble; try again shortly.")(req);
+      },
+    ]);
+    await inject(id, model);
+    const turn = (await (await sendMessage(u.token, id, "search my email for invoice")).json()) as any;
+    expect(turn.steps).toHaveLength(1);
+    expect(turn.steps[0]).toMatchObject({ kind: "tool", status: "error", error: { provider: "gmail" } });
+    expect(turn.steps[0].summary).toBe(turn.steps[0].error.message);
+    expect(turn.steps[0].summary).toMatch(/Gmail/);
+    expect(turn.reply.content).toBe("Gmail is having trouble; try again shortly.");
+    const d = await detail(u.token, id);
+    expect(d.session.status).toBe("active");
+    expect(d.checkpoints.at(-1).reason).toBe("turn ended");
+  });
+
   it("stops a turn after 8 model steps", async () => {
     const u = await sandboxUser(["gmail"]);
     const id = await createSession(u.token);
