@@ -99,6 +99,45 @@ describe("agent sessions: a turn interrupted by an eviction", () => {
     expect(await storedTurn(id)).toBeNull();
   });
 
+  it("does not run again a tool call that was in flight when the instance died: the model is told its outcome is unknown", async () => {
+    const u = await sandboxUser(["gmail"]);
+    const id = await createSession(u.token);
+    const runtime = recordingRuntime();
+    const base = runtime.fetch;
+    const reached = deferred();
+    // The send reaches the provider and the instance dies before the answer comes back.
+    runtime.fetch = async (req) => {
+      if (req.method === "POST") {
+        reached.resolve();
+        return new Promise<Response>(() => undefined);
+      }
+      return base(req);
+    };
+    const sendArgs = { to: ["bob@example.com"], subject: "Hi", body: "Hello" };
+    await inject(id, scriptedModel([call("c1", "gmail.send_email", sendArgs)]), runtime);
+    void sendMessage(u.token, id, "email bob");
+    await reached.promise;
+    expect(await storedTurn(id)).toMatchObject({ status: "running", pending: { inFlight: "c1" } });
+
+    const after = recordingRuntime();
+    const recovered = scriptedModel([
+      (req) => {
+        const told = JSON.parse((req.messages.find((m) => m.role === "tool") as { content: string }).content);
+        expect(told.error).toMatchObject({ code: "call_interrupted", outcomeUnknown: true });
+        return answer("I may have sent it; check your Sent folder before I try again.")(req);
+      },
+    ]);
+    const got = (await afterCrash(id, recovered, (fresh) => fresh.detail(u.userId), after)) as any;
+    expect(got.ok).toBe(true);
+    expect(after.requests).toEqual([]);
+    const steps = got.value.messages[1].steps;
+    expect(steps.map((s: any) => [s.kind, s.tool, s.error?.code])).toEqual([
+      ["note", undefined, undefined],
+      ["tool", "gmail.send_email", "call_interrupted"],
+    ]);
+    expect(recovered.requests).toHaveLength(1);
+  });
+
   it("is resumed by the watchdog alarm with no request at all, or ends cleanly when the model fails on resume", async () => {
     const u = await sandboxUser(["gmail"]);
     const id = await createSession(u.token);

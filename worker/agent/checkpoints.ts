@@ -41,7 +41,12 @@ export interface TurnState {
   stepCount: number;
   usage: Usage;
   /** The tool calls of the current step, and the results of those that ran. */
-  pending: { calls: ModelToolCall[]; done: Record<string, StoredToolContent> } | null;
+  pending: {
+    calls: ModelToolCall[];
+    done: Record<string, StoredToolContent>;
+    /** The call that was running when the state was last written: after a crash, nobody knows whether it took effect. */
+    inFlight?: string | null;
+  } | null;
 }
 
 export interface StoredCheckpoint {

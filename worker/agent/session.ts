@@ -334,7 +334,7 @@ export class AgentSession extends DurableObject<Env> {
         return this.finish(state, model, response.content || "(no answer)");
       }
       turn.transcript.push({ role: "assistant", content: response.content || null, toolCalls: response.toolCalls });
-      turn.pending = { calls: response.toolCalls, done: {} };
+      turn.pending = { calls: response.toolCalls, done: {}, inFlight: null };
       const paused = await this.runCalls(state, menu.call, ctx);
       if (paused) return paused;
       await this.checkpoint(state, `step ${turn.stepCount}`);
@@ -355,7 +355,23 @@ export class AgentSession extends DurableObject<Env> {
     const pending = turn.pending!;
     for (const tc of pending.calls) {
       if (pending.done[tc.id]) continue;
-      const outcome = await call(tc.name, tc.arguments, ctx);
+      let outcome: ToolOutcome;
+      if (pending.inFlight === tc.id) {
+        // The instance died during this call. Running it again could send an email or post a message twice, so the model
+        // is told the outcome is unknown and decides (a read can simply be asked again).
+        outcome = {
+          ok: false,
+          tool: tc.name,
+          durationMs: 0,
+          error: { code: "call_interrupted", message: `${tc.name} was interrupted; it may or may not have taken effect. Check before trying it again.`, status: 503, outcomeUnknown: true },
+        };
+      } else {
+        pending.inFlight = tc.id;
+        // Not a checkpoint: the step is not done, but a crash from here on must know which call was running.
+        await this.ctx.storage.put("state", state);
+        outcome = await call(tc.name, tc.arguments, ctx);
+      }
+      pending.inFlight = null;
       const step = this.toolStep(turn, tc, outcome);
       turn.steps.push(step);
       await this.stepFrame(state, step);
@@ -364,6 +380,7 @@ export class AgentSession extends DurableObject<Env> {
       }
       const content = JSON.stringify(outcome.ok ? outcome.result : { error: outcome.error });
       pending.done[tc.id] = await storeToolContent(this.ctx.storage, this.deps.id, content);
+      await this.ctx.storage.put("state", state);
     }
     for (const tc of pending.calls) {
       const stored = pending.done[tc.id]!;
