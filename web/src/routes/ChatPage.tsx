@@ -18,6 +18,7 @@ import {
   sendMessageMutation,
   sessionDetailQuery,
   sessionKeys,
+  peekResume,
   takeResume,
   type LiveTurn,
   type PendingResume,
@@ -124,7 +125,14 @@ export function ChatPage() {
 
   // Back from Integrations after a Reconnect: once that provider is active again and the session is still paused, resume it.
   const [pendingResume, setPendingResume] = createSignal<PendingResume>();
-  createEffect(on(id, (sessionId) => setPendingResume(sessionId ? takeResume(sessionStorage, sessionId) : undefined)));
+  createEffect(
+    on(id, (sessionId) => {
+      if (sessionId) return setPendingResume(takeResume(sessionStorage, sessionId));
+      // Back on Chat without the conversation in the URL (the nav link): the paused one is where the person left off.
+      const waiting = peekResume(sessionStorage);
+      if (waiting) navigate(`/chat/${encodeURIComponent(waiting.sessionId)}`, { replace: true });
+    }),
+  );
   const integrations = createQuery(() => ({ ...integrationsQuery(api, events.snapshotReady), enabled: pendingResume() !== undefined }));
   createEffect(() => {
     const wanted = pendingResume();

@@ -254,6 +254,16 @@ export function rememberResume(storage: ResumeStorage, resume: PendingResume): v
   storage.setItem(RESUME_KEY, JSON.stringify(resume));
 }
 
+/** The conversation waiting for a reconnect, if any, without forgetting it. */
+export function peekResume(storage: ResumeStorage): PendingResume | undefined {
+  try {
+    const parsed = JSON.parse(storage.getItem(RESUME_KEY) ?? "null") as PendingResume | null;
+    return parsed && typeof parsed.sessionId === "string" ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The pending resume of this session, if the person left it to reconnect (and forgets it). */
 export function takeResume(storage: ResumeStorage, sessionId: string): PendingResume | undefined {
   const raw = storage.getItem(RESUME_KEY);

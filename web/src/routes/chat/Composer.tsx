@@ -3,7 +3,7 @@ import { MAX_MESSAGE_BYTES } from "../../../../worker/contract/agent";
 import { Spinner } from "../../components/Spinner";
 
 const bytesOf = (s: string) => new TextEncoder().encode(s).byteLength;
-const kb = (n: number) => `${(n / 1024).toFixed(n < 10 * 1024 ? 1 : 0)} KB`;
+const kb = (n: number) => (n < 1024 ? `${n} B` : `${(n / 1024).toFixed(n < 10 * 1024 ? 1 : 0)} KB`);
 
 /**
  * Enter sends, Shift+Enter starts a new line (and Enter while an input
