@@ -347,7 +347,7 @@ describe("chat helpers", () => {
     expect(formatUsd(0)).toBe("$0.00");
     expect(formatUsd(0.0021)).toBe("$0.0021");
     expect(formatUsd(1.5)).toBe("$1.50");
-    const now = new Date(2026, 11, 1, 15, 0);
+    const now = new Date(Date.UTC(2026, 11, 1, 0, 30));
     expect(dayLabel("2026-12-01", now)).toBe("Today");
     expect(dayLabel("2026-11-30", now)).toBe("Yesterday");
     expect(dayLabel("2026-11-02", now)).not.toMatch(/Today|Yesterday/);

@@ -303,15 +303,13 @@ export function formatTokens(usage: Usage): string {
   return `${total.toLocaleString("en-US")} tokens (${usage.promptTokens.toLocaleString("en-US")} in, ${usage.completionTokens.toLocaleString("en-US")} out)`;
 }
 
-/** "Today", "Yesterday" or the date, for a group key `YYYY-MM-DD`. */
+/** "Today", "Yesterday" or the date, for a group key `YYYY-MM-DD` (the server groups by UTC day, so the labels do too). */
 export function dayLabel(key: string, now: Date): string {
-  const day = (d: Date) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
-  if (key === day(now)) return "Today";
-  const yesterday = new Date(now);
-  yesterday.setDate(now.getDate() - 1);
-  if (key === day(yesterday)) return "Yesterday";
-  const parsed = /^\d{4}-\d{2}-\d{2}$/.test(key) ? new Date(`${key}T12:00:00`) : null;
-  return parsed && !Number.isNaN(parsed.getTime()) ? parsed.toLocaleDateString(undefined, { dateStyle: "medium" }) : key;
+  const today = now.toISOString().slice(0, 10);
+  if (key === today) return "Today";
+  if (key === new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10)) return "Yesterday";
+  const parsed = /^\d{4}-\d{2}-\d{2}$/.test(key) ? new Date(`${key}T12:00:00Z`) : null;
+  return parsed && !Number.isNaN(parsed.getTime()) ? parsed.toLocaleDateString(undefined, { dateStyle: "medium", timeZone: "UTC" }) : key;
 }
 
 /** The words for the errors a person can cause from the chat page. */
