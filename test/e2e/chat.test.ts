@@ -112,3 +112,62 @@ describe("Chat with the agent", () => {
     await second.close();
   });
 });
+
+describe("Chat when an integration goes away", () => {
+  afterAll(async () => {
+    for (const browser of browsers) await browser.close().catch(() => undefined);
+  });
+
+  it("says the Gmail tools were withdrawn, and Reconnect leads to Integrations and back to the same conversation", async () => {
+    const browser = await newBrowser();
+    const page = await registerInContext(await browser.newContext({ baseURL: baseUrl }), { name: "Grace Hopper", email: uniqueEmail("chat-withdrawn") });
+    await connectSandboxGmail(page);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Chat" }).click();
+    const input = page.getByLabel("Message");
+    await input.fill("search my email for invoice");
+    await input.press("Enter");
+    await page.waitForURL(/\/chat\/[^/]+$/);
+    const sessionPath = new URL(page.url()).pathname;
+    await reply(page).first().waitFor();
+    await expect.poll(() => input.isDisabled()).toBe(false);
+
+    // Gmail is disconnected in the meantime: its tools leave the list on screen at once.
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Integrations" }).click();
+    const card = page.locator('article[data-provider="gmail"]');
+    await card.getByRole("button", { name: "Disconnect Gmail" }).click();
+    await page.getByRole("alertdialog", { name: "Disconnect Gmail?" }).getByRole("button", { name: "Disconnect", exact: true }).click();
+    await expect.poll(() => card.getByTestId("status").textContent()).toBe("Disconnected");
+    await page.goto(sessionPath);
+    await reply(page).first().waitFor();
+    await expect.poll(() => page.locator(".chat-tools").textContent()).not.toContain("gmail.search_messages");
+
+    await input.fill("search my email for invoice again");
+    await input.press("Enter");
+    const banner = page.getByTestId("reconnect-banner");
+    await banner.waitFor();
+    expect(await banner.getAttribute("role")).toBe("alert");
+    expect(await banner.textContent()).toContain("Gmail tools withdrawn");
+    await expect.poll(() => reply(page).count()).toBe(2);
+
+    await banner.getByRole("button", { name: "Reconnect Gmail" }).click();
+    await page.waitForURL((url) => url.pathname === "/integrations");
+    const back = page.getByRole("link", { name: "Back to the conversation" });
+    await back.waitFor();
+    expect(await back.getAttribute("href")).toBe(sessionPath);
+    await card.getByRole("button", { name: "Connect Gmail" }).click();
+    await page.waitForURL("**/sandbox/google/oauth/authorize?**");
+    await page.getByLabel(/Signed in to Sandbox Google as/).fill(uniqueEmail("sandbox"));
+    await page.getByRole("button", { name: "Allow" }).click();
+    await page.waitForURL((url) => url.pathname === "/integrations");
+    // The Chat link brings the person back to the conversation they left, not to an empty page.
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Chat" }).click();
+    await page.waitForURL((url) => url.pathname === sessionPath);
+    await expect.poll(() => page.getByTestId("tools-list").textContent()).toContain("gmail.search_messages");
+    await input.fill("search my email for invoice");
+    await input.press("Enter");
+    await expect.poll(() => reply(page).count()).toBe(3);
+    await expect.poll(() => reply(page).nth(2).locator('[data-testid="step"][data-tool="gmail.search_messages"]').count()).toBe(1);
+    expect(await page.getByTestId("reconnect-banner").count()).toBe(0);
+    await browser.close();
+  });
+});

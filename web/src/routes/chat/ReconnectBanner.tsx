@@ -27,7 +27,8 @@ export function ReconnectBanner(props: { step: Step | undefined; paused: boolean
               </p>
             }
           >
-            <p>{props.step!.summary}. Reconnect it to give the agent its tools back.</p>
+            {/* The note's first sentence is for people; the rest of it tells the model what to do. */}
+            <p>{props.step!.summary.split(/\.\s/)[0]!.replace(/\.$/, "")}. Reconnect it to give the agent its tools back.</p>
           </Show>
         </div>
         <div class="chat-banner__actions">
