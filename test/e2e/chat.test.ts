@@ -109,6 +109,15 @@ describe("Chat with the agent", () => {
     expect(await costAgain.textContent()).toContain("Offline planner");
     expect(await costAgain.textContent()).toContain("$0.00");
     expect(await again.getByTestId("session-total").textContent()).toMatch(/Total \$0\.00 · .*checkpoint/);
+
+    // The checkpoints came back too: going back to the oldest gives exactly the messages it held.
+    await again.getByTestId("checkpoints").click();
+    const oldest = again.getByRole("menuitem").last();
+    const kept = Number((await oldest.textContent())!.match(/(\d+) messages?/)![1]);
+    expect(kept).toBeLessThan(2);
+    await oldest.click();
+    await again.getByTestId("restore-toast").waitFor();
+    await expect.poll(() => again.locator('[data-testid="chat-log"] [data-testid^="message-"]').count()).toBe(kept);
     await second.close();
   });
 });

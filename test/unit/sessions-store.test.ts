@@ -13,6 +13,7 @@ import {
   formatUsd,
   patchSessionMutation,
   rememberResume,
+  restoreCheckpointMutation,
   sendMessageMutation,
   sessionDetailQuery,
   sessionKeys,
@@ -105,6 +106,12 @@ function fakeServer() {
       d.session = { ...d.session, usage: { promptTokens: d.session.usage.promptTokens + 120, completionTokens: d.session.usage.completionTokens + 30, costUsd: d.session.usage.costUsd + 0.0021 } };
       busy = false;
       return json(200, { message: user, reply, steps: [searchStep], usage } satisfies TurnResult);
+    }
+    if (m[2] === "restore") {
+      const cp = d.checkpoints.find((c) => c.id === body.checkpointId);
+      if (!cp) return problem(404, "not_found", "No such checkpoint.");
+      d.messages = d.messages.slice(0, cp.messageCount);
+      return json(200, { session: d.session });
     }
     return problem(404, "not_found", "No such route.");
   };
@@ -310,6 +317,19 @@ describe("sessions server state (solid-query)", () => {
     const again = await patch.mutate({ sessionId: "s1", status: "active" }).catch((e: unknown) => e);
     expect((again as ApiError).code).toBe("invalid_transition");
     expect(describeSessionError(again)).toContain("cannot do that in its current state");
+  });
+
+  it("restoring a checkpoint refetches the conversation on screen, which then holds exactly that checkpoint's messages", async () => {
+    const server = fakeServer();
+    const messages = [message("m1", "s1", "user", "a"), message("m2", "s1", "assistant", "b"), message("m3", "s1", "user", "c"), message("m4", "s1", "assistant", "d")];
+    const checkpoints = [{ id: "c2", sessionId: "s1", messageCount: 2, status: "active" as const, reason: "turn ended", createdAt: T }];
+    server.sessions.set("s1", { session: session("s1"), messages, checkpoints });
+    const shown = await shownSession(server, "s1");
+    expect(shown.detail.getCurrentResult().data?.messages).toHaveLength(4);
+    const restore = new MutationObserver(shown.queryClient, restoreCheckpointMutation(server.client, shown.queryClient));
+    await restore.mutate({ sessionId: "s1", checkpointId: "c2" });
+    await expect.poll(() => shown.detail.getCurrentResult().data?.messages.map((m) => m.content)).toEqual(["a", "b"]);
+    shown.stop();
   });
 
   it("another account's session or an unknown one is described without saying it exists", async () => {

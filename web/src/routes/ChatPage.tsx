@@ -14,6 +14,7 @@ import {
   formatTokens,
   formatUsd,
   patchSessionMutation,
+  restoreCheckpointMutation,
   rememberResume,
   sendMessageMutation,
   sessionDetailQuery,
@@ -23,6 +24,7 @@ import {
   type LiveTurn,
   type PendingResume,
 } from "../stores/sessions";
+import { CheckpointsMenu } from "./chat/CheckpointsMenu";
 import { Composer } from "./chat/Composer";
 import { Markdown, MessageView } from "./chat/MessageView";
 import { ReconnectBanner } from "./chat/ReconnectBanner";
@@ -57,6 +59,7 @@ export function ChatPage() {
   const create = createMutation(() => createSessionMutation(api, queryClient));
   const send = createMutation(() => sendMessageMutation(api, queryClient));
   const patch = createMutation(() => patchSessionMutation(api, queryClient));
+  const restore = createMutation(() => restoreCheckpointMutation(api, queryClient));
   const [sendError, setSendError] = createSignal<string>();
 
   const session = () => detail.data?.session;
@@ -114,6 +117,17 @@ export function ChatPage() {
       showNotice({ kind: "success", text: "Resuming the conversation.", testId: "resume-toast" });
     } catch (e) {
       showNotice({ kind: "error", text: `The conversation could not be resumed: ${describeSessionError(e)}` });
+    }
+  };
+
+  const restoreTo = async (checkpointId: string) => {
+    const sessionId = id();
+    if (!sessionId) return;
+    try {
+      await restore.mutateAsync({ sessionId, checkpointId });
+      showNotice({ kind: "success", text: "The conversation is back at that checkpoint.", testId: "restore-toast" });
+    } catch (e) {
+      showNotice({ kind: "error", text: `The checkpoint could not be restored: ${describeSessionError(e)}` });
     }
   };
 
@@ -191,8 +205,7 @@ export function ChatPage() {
                     <span class={`session-status session-status--${s().status}`}>{s().status}</span>
                     Total {formatUsd(s().usage.costUsd)} · {formatTokens(s().usage)}
                     <Show when={detail.data!.checkpoints.length > 0}>
-                      {" "}
-                      · {detail.data!.checkpoints.length} checkpoint{detail.data!.checkpoints.length === 1 ? "" : "s"}
+                      <CheckpointsMenu checkpoints={detail.data!.checkpoints} disabled={running() || restore.isPending} onRestore={(cp) => void restoreTo(cp)} />
                     </Show>
                   </p>
                 </header>
