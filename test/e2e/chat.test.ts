@@ -56,6 +56,19 @@ describe("Chat with the agent", () => {
     });
 
     const input = page.getByLabel("Message");
+    // Shift+Enter is a new line, not a send; past 32 KB the composer says so and will not send.
+    await input.click();
+    await input.pressSequentially("line one");
+    await input.press("Shift+Enter");
+    await input.pressSequentially("line two");
+    expect(await input.inputValue()).toBe("line one\nline two");
+    expect(new URL(page.url()).pathname).toBe("/chat");
+    await input.fill("a".repeat(32 * 1024 + 1));
+    expect(await page.locator("#chat-input-size").textContent()).toContain("too long to send");
+    expect(await page.getByRole("button", { name: "Send" }).isDisabled()).toBe(true);
+    await input.press("Enter");
+    expect(new URL(page.url()).pathname).toBe("/chat");
+
     await input.fill("search my email for invoice");
     await input.press("Enter");
     await page.waitForURL(/\/chat\/[^/]+$/);

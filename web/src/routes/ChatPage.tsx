@@ -213,7 +213,7 @@ export function ChatPage() {
             </Show>
             <ReconnectBanner step={blocking()} paused={paused()} resuming={patch.isPending} onReconnect={reconnect} onResume={() => void resume()} />
             <Show when={detail.data}>
-              <div class="chat-log" ref={log} role="log" aria-label="Messages" aria-busy={running() ? "true" : "false"} data-testid="chat-log">
+              <div class="chat-log" ref={log} role="log" aria-label="Transcript" aria-busy={running() ? "true" : "false"} data-testid="chat-log">
                 <Show when={messages().length === 0 && !turn()}>
                   <p class="muted chat-log__empty">No messages yet. Say what you need below.</p>
                 </Show>
