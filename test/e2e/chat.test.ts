@@ -190,6 +190,14 @@ describe("Chat when an integration goes away", () => {
     await expect.poll(() => reply(page).count()).toBe(3);
     await expect.poll(() => reply(page).nth(2).locator('[data-testid="step"][data-tool="gmail.search_messages"]').count()).toBe(1);
     expect(await page.getByTestId("reconnect-banner").count()).toBe(0);
+
+    // New chat starts an empty conversation at its own URL; the first one stays in the sidebar.
+    await page.getByRole("button", { name: "New chat" }).click();
+    await page.waitForURL((url) => /^\/chat\/[^/]+$/.test(url.pathname) && url.pathname !== sessionPath);
+    await page.getByText("No messages yet.").waitFor();
+    const sidebar = page.getByRole("navigation", { name: "Conversations" });
+    await expect.poll(() => sidebar.locator("a[data-session-id]").count()).toBe(2);
+    expect(await sidebar.locator(`a[href="${sessionPath}"]`).count()).toBe(1);
     await browser.close();
   });
 });
