@@ -61,6 +61,7 @@ export function ChatPage() {
   const patch = createMutation(() => patchSessionMutation(api, queryClient));
   const restore = createMutation(() => restoreCheckpointMutation(api, queryClient));
   const [sendError, setSendError] = createSignal<string>();
+  createEffect(on(id, () => setSendError(undefined), { defer: true }));
 
   const session = () => detail.data?.session;
   const messages = () => detail.data?.messages ?? [];
@@ -114,7 +115,7 @@ export function ChatPage() {
     if (!sessionId) return;
     try {
       await patch.mutateAsync({ sessionId, status: "active" });
-      showNotice({ kind: "success", text: "Resuming the conversation.", testId: "resume-toast" });
+      showNotice({ kind: "success", text: "The conversation has resumed.", testId: "resume-toast" });
     } catch (e) {
       showNotice({ kind: "error", text: `The conversation could not be resumed: ${describeSessionError(e)}` });
     }
@@ -252,7 +253,7 @@ export function ChatPage() {
             )}
           </Show>
           <Show when={!id() || detail.data}>
-            <Composer busy={running() || create.isPending} disabledReason={closedReason()} onSend={onSend} />
+            <Composer busy={running() || create.isPending || patch.isPending} disabledReason={closedReason()} onSend={onSend} />
           </Show>
         </section>
         <ToolsPanel />
