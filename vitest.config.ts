@@ -49,7 +49,7 @@ export default defineConfig(async () => {
             name: "worker",
             include: ["test/worker/**/*.test.ts"],
             setupFiles: ["./test/worker/setup.ts"],
-            globalSetup: ["./test/worker/integrations-oauth-server.ts"],
+            globalSetup: ["./test/worker/integrations-oauth-server.ts", "./test/worker/fake-openai-server.ts"],
           },
         },
         {

@@ -2,7 +2,9 @@
 // worker bundle as `wrangler deploy` builds it, run by Miniflare/workerd:
 // UserHub Durable Object, D1, WebSocket) on 1, 10 and 100 sockets of one user, next to the floor of a bare Durable Object round trip
 // measured in the same run; and GET /api/integrations throughput next to the bare route, for this bundle and for the
-// bundle of a baseline commit (BENCH_BASELINE) in the same run. Prints tables and writes bench/results.json.
+// bundle of a baseline commit (BENCH_BASELINE) in the same run; and the agent's pure figures (bench/agent.mjs: tool-list
+// payload in tokens, offline-planner step time). Prints tables and writes bench/results.json. BENCH_ONLY=agent measures
+// only the agent's figures and replaces just that section of bench/results.json.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -11,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { Miniflare } from "miniflare";
 import { generateSecrets, OFFLINE_ENV, PROJECT_ROOT } from "../scripts/lib/dev-server.mjs";
+import { agentBench, printAgentTables } from "./agent.mjs";
 import { summarize } from "./stats.mjs";
 import { integrationsVsFloor } from "./throughput.mjs";
 
@@ -237,8 +240,22 @@ function currentCommit() {
 
 const progress = (step) => process.stderr.write(`bench: ${step}\n`);
 
+async function agentOnly() {
+  progress("agent: tool payload, offline planner");
+  const agent = { measuredAt: new Date().toISOString(), ...(await agentBench()) };
+  printAgentTables(agent, printTable);
+  const file = join(HERE, "results.json");
+  const previous = JSON.parse(readFileSync(file, "utf8"));
+  writeFileSync(file, `${JSON.stringify({ ...previous, agent }, null, 2)}\n`);
+  console.log(`wrote the agent section of ${join("bench", "results.json")}`);
+}
+
 async function main() {
+  if (process.env.BENCH_ONLY === "agent") return agentOnly();
   const loadBefore = loadavg()[0];
+  // Pure and quick: measured before the worker starts, so nothing else competes for the CPU.
+  progress("agent: tool payload, offline planner");
+  const agent = { measuredAt: new Date().toISOString(), ...(await agentBench()) };
   const server = await startBundledWorker();
   try {
     const http = await httpThroughput(server);
@@ -279,6 +296,8 @@ async function main() {
       ]),
     ]);
     if (http.baselineSkipped) console.log(`(no before figure: ${http.baselineSkipped})`);
+    console.log("");
+    printAgentTables(agent, printTable);
 
     const results = {
       measuredAt: new Date().toISOString(),
@@ -303,6 +322,7 @@ async function main() {
         baselineSkipped: http.baselineSkipped ?? null,
         results: http.results,
       },
+      agent,
     };
     writeFileSync(join(HERE, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
     console.log(`wrote ${join("bench", "results.json")}`);

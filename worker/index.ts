@@ -12,6 +12,7 @@ import { scheduled } from "./ops/cron";
 import { eventsHistory, realtime } from "./realtime/routes";
 import { dispatchQueue } from "./ops/queues";
 import { tools } from "./tools/routes";
+import { sessions } from "./agent/routes";
 
 /**
  * The production entry (`[env.production]` in wrangler.toml). It never
@@ -31,6 +32,7 @@ app.route("/api/auth", auth);
 app.route("/api/me", me);
 app.route("/api/integrations", integrations);
 app.route("/api/tools", tools);
+app.route("/api/sessions", sessions);
 app.get("/api/openapi.json", openApiDocument(app));
 
 app.all("/api/*", (c) => {

@@ -5,7 +5,7 @@ import { decryptToken } from "../../worker/integrations/crypto";
 import { CRON_AHEAD_MS, forceRefresh, getAccessToken, type RefreshOutcome } from "../../worker/integrations/refresh";
 import { problemOf } from "./auth-helpers";
 import { arrived, delivered, flightOf, injectFlight, recordingSleep, release, seededRandom } from "./flight-helpers";
-import { api, connect, eventTypes, newUser, scriptOAuth, seedIntegration, storedRow, upstreamCount } from "./integrations-helpers";
+import { api, connect, eventTypes, newUser, scriptOAuth, seedIntegration, rejection, storedRow, upstreamCount } from "./integrations-helpers";
 
 const keys = () => getConfig(env).encryptionKeys!;
 const expired = () => new Date(Date.now() - 60_000);
@@ -17,15 +17,7 @@ const tokenBody = (accessToken: string, refreshToken?: string) => ({
   ...(refreshToken ? { refresh_token: refreshToken } : {}),
 });
 
-async function failure(p: Promise<unknown>): Promise<{ status: number; code: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { status: number; code: string };
-    return { status: err.status, code: err.code };
-  }
-  throw new Error("expected a failure");
-}
+const failure = (p: Promise<unknown>) => rejection(p, ["status", "code"] as const);
 
 describe("the refresh single flight (IntegrationFlight)", () => {
   it("50 concurrent POST /refresh cause exactly one upstream token request, and all answer 200", async () => {

@@ -134,3 +134,14 @@ export async function eventTypes(token: string, provider: string): Promise<strin
   const res = await api(token, "GET", `/api/integrations/${provider}/events`);
   return ((await res.json()) as { events: Array<{ type: string }> }).events.map((e) => e.type);
 }
+
+/** The properties of what `p` rejects with (an AppError, a ProviderError); fails the test if it resolves. */
+export async function rejection<K extends string>(p: Promise<unknown>, keys: readonly K[]): Promise<Record<K, unknown>> {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as Record<string, unknown>;
+    return Object.fromEntries(keys.map((k) => [k, err[k]])) as Record<K, unknown>;
+  }
+  throw new Error("expected a failure");
+}

@@ -16,22 +16,14 @@ import {
 } from "../../worker/integrations/refresh";
 import { problemOf } from "./auth-helpers";
 import { arrived, injectFlight, recordingSleep, release, seededRandom } from "./flight-helpers";
-import { api, eventTypes, newUser, scriptOAuth, seedIntegration, storedRow, upstreamCount } from "./integrations-helpers";
+import { api, eventTypes, newUser, scriptOAuth, seedIntegration, rejection, storedRow, upstreamCount } from "./integrations-helpers";
 
 const expired = () => new Date(Date.now() - 60_000);
 const keys = () => getConfig(env).encryptionKeys!;
 const seven = seededRandom(7);
 const SEED_7 = [seven(), seven()] as const;
 
-async function failure(p: Promise<unknown>): Promise<{ status: number; code: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { status: number; code: string };
-    return { status: err.status, code: err.code };
-  }
-  throw new Error("expected a failure");
-}
+const failure = (p: Promise<unknown>) => rejection(p, ["status", "code"] as const);
 
 describe("shouldRefresh", () => {
   it.each([

@@ -4,19 +4,11 @@ import { getConfig } from "../../worker/config";
 import { callProviderApi, exchangeCode, fetchIdentity, refreshTokens, revokeToken, type ProviderCall } from "../../worker/integrations/oauth-client";
 import { redirectUri, resolveProvider } from "../../worker/integrations/providers";
 import { arrived, flightOf, injectFlight, release } from "./flight-helpers";
-import { api, newUser, scriptOAuth, seedIntegration, storedRow, upstreamCount } from "./integrations-helpers";
+import { api, newUser, rejection, scriptOAuth, seedIntegration, storedRow, upstreamCount } from "./integrations-helpers";
 
 const gmail = () => resolveProvider(getConfig(env), "gmail");
 
-async function providerFailure(p: Promise<unknown>): Promise<{ code: string; transient: boolean }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { code: string; transient: boolean };
-    return { code: err.code, transient: err.transient };
-  }
-  throw new Error("expected a failure");
-}
+const providerFailure = (p: Promise<unknown>) => rejection(p, ["code", "transient"] as const);
 
 describe("every provider call has a deadline", () => {
   it.each<[ProviderCall, (signal: AbortSignal, key: string) => Promise<unknown>, (key: string) => string]>([

@@ -5,6 +5,8 @@ import type { Env } from "../env";
 import { log } from "../http/log";
 import { disconnectAllIntegrations } from "../integrations/disconnect";
 import { purgeUserHub } from "../realtime/publish";
+import { listUserSessions } from "../db/agent";
+import { agentSession } from "../agent/stub";
 import { confirmedUsers } from "./confirmed-users";
 import type { RateLimit } from "./rate-limit";
 
@@ -29,6 +31,8 @@ export async function deleteAccount(env: Env, cfg: Config, userId: string, reque
   const started = new Date();
   await disconnectAllIntegrations(env, cfg, userId);
   await logFailedRevocations(env, userId, started, requestId);
+  // Read before the cascade removes the mirror: the ids name the session objects whose storage holds the conversations.
+  const sessionIds = (await listUserSessions(db, userId, Number.MAX_SAFE_INTEGER)).map((s) => s.id);
   await deleteUser(db, userId);
   // Reads in this isolate stop trusting the account at once; other isolates' confirmations run out on their own.
   confirmedUsers.forget(userId);
@@ -37,6 +41,13 @@ export async function deleteAccount(env: Env, cfg: Config, userId: string, reque
   } catch (e) {
     // The account is gone and a retry would meet a dead token, so the request still succeeds; the log names the hub to purge.
     log("error", "account_deletion_hub_purge_failed", { requestId, userId, error: (e as Error).message });
+  }
+  for (const id of sessionIds) {
+    try {
+      await agentSession(env, id).purge();
+    } catch (e) {
+      log("error", "account_deletion_session_purge_failed", { requestId, userId, sessionId: id, error: (e as Error).message });
+    }
   }
   log("info", "account_deleted", { requestId, userId });
 }

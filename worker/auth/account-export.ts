@@ -2,6 +2,7 @@ import type { AccountExport, ExportedIntegration, ExportedLogin } from "../contr
 import type { ServerFrame } from "../contract/events";
 import { findUserById } from "../db/accounts";
 import { listUserIntegrationEvents, listUserLogins, type RefreshFamilyRow } from "../db/account-data";
+import { listUserMessages, listUserSessions, toMessage, toSession } from "../db/agent";
 import type { Database } from "../db/client";
 import { listEvents } from "../db/events";
 import { listIntegrationRows, type IntegrationRow } from "../db/integrations";
@@ -20,11 +21,13 @@ const EVENTS_PAGE = 500;
 export async function buildAccountExport(db: Database, userId: string, now = new Date()): Promise<AccountExport | undefined> {
   const user = await findUserById(db, userId);
   if (!user) return undefined;
-  const [logins, integrationRows, integrationEventRows, events] = await Promise.all([
+  const [logins, integrationRows, integrationEventRows, events, sessionRows, messageRows] = await Promise.all([
     listUserLogins(db, userId),
     listIntegrationRows(db, userId),
     listUserIntegrationEvents(db, userId),
     allEvents(db, userId),
+    listUserSessions(db, userId, Number.MAX_SAFE_INTEGER),
+    listUserMessages(db, userId),
   ]);
   return {
     format: "taskpilot-account-export/1",
@@ -34,6 +37,7 @@ export async function buildAccountExport(db: Database, userId: string, now = new
     integrations: integrationRows.flatMap((r) => (isProviderId(r.provider) ? [toExportedIntegration(r.provider, r)] : [])),
     integrationEvents: integrationEventRows.filter((r) => isProviderId(r.provider)).map(toIntegrationEvent),
     events,
+    sessions: sessionRows.map((row) => ({ ...toSession(row), messages: messageRows.filter((m) => m.sessionId === row.id).map(toMessage) })),
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Message, Session } from "./agent";
 import { serverFrame } from "./events";
 import { Integration, IntegrationEvent } from "./integrations";
 
@@ -103,6 +104,8 @@ export const AccountExport = z.object({
   integrationEvents: z.array(IntegrationEvent),
   /** The realtime history (every published frame still in D1), oldest first. */
   events: z.array(serverFrame),
+  /** Agent sessions, newest activity first, each with its messages in order (tool outputs themselves are not kept in D1). */
+  sessions: z.array(Session.extend({ messages: z.array(Message) })).default([]),
 });
 
 export type RegisterBody = z.infer<typeof RegisterBody>;

@@ -1,4 +1,5 @@
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Database } from "./client";
 import { events, integrationEvents, oauthStates, rateLimits, realtimeTickets, refreshFamilies, refreshTokens } from "./schema";
 
@@ -11,9 +12,14 @@ import { events, integrationEvents, oauthStates, rateLimits, realtimeTickets, re
  * are not counted).
  */
 
-async function changes(db: Database, statement: ReturnType<typeof sql>): Promise<number> {
+async function changes(db: Database, statement: SQL): Promise<number> {
   const result = await db.run(statement);
   return result.meta.changes ?? 0;
+}
+
+/** Deletes at most `limit` rows of `table` that match `where`. */
+function deleteBatch(db: Database, table: SQLiteTable, where: SQL, limit: number): Promise<number> {
+  return changes(db, sql`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${where} LIMIT ${limit})`);
 }
 
 /**
@@ -33,58 +39,30 @@ export function purgeOldEvents(db: Database, before: Date, keepNewest: number, l
 }
 
 export function purgeOldIntegrationEvents(db: Database, before: Date, limit: number): Promise<number> {
-  return changes(
-    db,
-    sql`DELETE FROM ${integrationEvents} WHERE rowid IN (
-      SELECT rowid FROM ${integrationEvents} WHERE ${integrationEvents.createdAt} < ${before.getTime()} LIMIT ${limit})`,
-  );
+  return deleteBatch(db, integrationEvents, sql`${integrationEvents.createdAt} < ${before.getTime()}`, limit);
 }
 
 /** Refresh tokens spent before `before` (the caller makes sure their logins have ended, see worker/ops/retention.ts). */
 export function purgeSpentRefreshTokens(db: Database, before: Date, limit: number): Promise<number> {
-  return changes(
-    db,
-    sql`DELETE FROM ${refreshTokens} WHERE rowid IN (
-      SELECT rowid FROM ${refreshTokens} WHERE ${refreshTokens.usedAt} < ${before.getTime()} LIMIT ${limit})`,
-  );
+  return deleteBatch(db, refreshTokens, sql`${refreshTokens.usedAt} < ${before.getTime()}`, limit);
 }
 
 /** Logins revoked or expired before `before`; their remaining refresh tokens go with them (ON DELETE CASCADE). */
 export function purgeEndedLogins(db: Database, before: Date, limit: number): Promise<number> {
   const t = before.getTime();
-  return changes(
-    db,
-    sql`DELETE FROM ${refreshFamilies} WHERE rowid IN (
-      SELECT rowid FROM ${refreshFamilies}
-      WHERE ${refreshFamilies.revokedAt} < ${t} OR ${refreshFamilies.expiresAt} < ${t}
-      LIMIT ${limit})`,
-  );
+  return deleteBatch(db, refreshFamilies, sql`${refreshFamilies.revokedAt} < ${t} OR ${refreshFamilies.expiresAt} < ${t}`, limit);
 }
 
 /** WebSocket tickets that can no longer be used: expired before `now`, or already used. */
 export function purgeSpentTickets(db: Database, now: Date, limit: number): Promise<number> {
-  return changes(
-    db,
-    sql`DELETE FROM ${realtimeTickets} WHERE rowid IN (
-      SELECT rowid FROM ${realtimeTickets}
-      WHERE ${realtimeTickets.expiresAt} < ${now.getTime()} OR ${realtimeTickets.usedAt} IS NOT NULL
-      LIMIT ${limit})`,
-  );
+  return deleteBatch(db, realtimeTickets, sql`${realtimeTickets.expiresAt} < ${now.getTime()} OR ${realtimeTickets.usedAt} IS NOT NULL`, limit);
 }
 
 export function purgeExpiredOAuthStateRows(db: Database, now: Date, limit: number): Promise<number> {
-  return changes(
-    db,
-    sql`DELETE FROM ${oauthStates} WHERE rowid IN (
-      SELECT rowid FROM ${oauthStates} WHERE ${oauthStates.expiresAt} < ${now.getTime()} LIMIT ${limit})`,
-  );
+  return deleteBatch(db, oauthStates, sql`${oauthStates.expiresAt} < ${now.getTime()}`, limit);
 }
 
 /** Rate-limit windows that started before `before` (longer ago than any window lasts). */
 export function purgeRateLimitWindows(db: Database, before: Date, limit: number): Promise<number> {
-  return changes(
-    db,
-    sql`DELETE FROM ${rateLimits} WHERE rowid IN (
-      SELECT rowid FROM ${rateLimits} WHERE ${rateLimits.windowStart} < ${before.getTime()} LIMIT ${limit})`,
-  );
+  return deleteBatch(db, rateLimits, sql`${rateLimits.windowStart} < ${before.getTime()}`, limit);
 }

@@ -38,6 +38,7 @@ const TAGS: Record<Tag, string> = {
   realtime: "The per-user event stream: tickets, the socket, the history.",
   integrations: "OAuth connections to Gmail, Google Calendar, Slack and GitHub.",
   tools: "What the agent may call, given the live integrations.",
+  sessions: "Agent sessions: conversations, their turns, checkpoints and cost.",
   operations: "Health and this document.",
   development: "Only with SANDBOX_PROVIDERS=true (never in production).",
 };

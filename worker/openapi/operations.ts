@@ -15,7 +15,7 @@ import type { ComponentName } from "./schemas";
  * `internal_error`.
  */
 
-export type Tag = "accounts" | "realtime" | "integrations" | "tools" | "operations" | "development";
+export type Tag = "accounts" | "realtime" | "integrations" | "tools" | "sessions" | "operations" | "development";
 
 export interface Success {
   description: string;
@@ -232,5 +232,53 @@ export const OPERATIONS: Record<string, Operation> = {
     tag: "tools",
     auth: "bearer",
     responses: { 200: { description: "The tools the agent gets.", schema: "ToolList" } },
+  },
+
+  "POST /api/sessions": {
+    summary: "Start an agent session",
+    tag: "sessions",
+    auth: "bearer",
+    responses: { 201: { description: "The new session, `active`, with its first checkpoint.", schema: "SessionResponse" } },
+  },
+  "GET /api/sessions": {
+    summary: "The user's sessions, grouped",
+    description: "Newest activity first, grouped by UTC day of the last activity (`groupBy=day`) or by template (`groupBy=template`, `none` for sessions without one).",
+    tag: "sessions",
+    auth: "bearer",
+    responses: { 200: { description: "The groups.", schema: "SessionGroups" } },
+  },
+  "GET /api/sessions/{id}": {
+    summary: "A session with its messages and checkpoints",
+    description: "A turn left running by an interrupted instance is recovered from its last checkpoint before this answers.",
+    tag: "sessions",
+    auth: "bearer",
+    responses: { 200: { description: "The session.", schema: "SessionDetail" } },
+    problems: { 404: ["session_not_found"] },
+  },
+  "PATCH /api/sessions/{id}": {
+    summary: "Rename a session or change its status",
+    description:
+      "Status moves: `active → paused → active`, `active → completed | failed`, any → `archived`. `paused → active` after a reconnect resumes the waiting turn from its checkpoint and answers when it ends.",
+    tag: "sessions",
+    auth: "bearer",
+    responses: { 200: { description: "The session after the change.", schema: "SessionResponse" } },
+    problems: { 404: ["session_not_found"], 409: ["invalid_transition", "turn_in_progress"] },
+  },
+  "POST /api/sessions/{id}/messages": {
+    summary: "Send a message and run the agent's turn",
+    description:
+      "Answers when the turn ends (at most 8 model steps); `step` and `chat` frames with `scope: \"session\"` and `jobId` = the session id arrive meanwhile. A tool that needs a reconnect pauses the session with a `reconnect_required` step.",
+    tag: "sessions",
+    auth: "bearer",
+    responses: { 200: { description: "The message, the reply, the turn's steps and usage.", schema: "TurnResponse" } },
+    problems: { 404: ["session_not_found"], 409: ["turn_in_progress", "session_archived", "session_closed", "session_paused"] },
+  },
+  "POST /api/sessions/{id}/restore": {
+    summary: "Restore a checkpoint",
+    description: "The session's messages become exactly those of the checkpoint; a turn waiting for a reconnect is dropped.",
+    tag: "sessions",
+    auth: "bearer",
+    responses: { 200: { description: "The session after the restore.", schema: "SessionResponse" } },
+    problems: { 404: ["session_not_found", "checkpoint_not_found"], 409: ["turn_in_progress", "session_archived"] },
   },
 };

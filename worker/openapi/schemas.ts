@@ -2,6 +2,7 @@ import { z } from "zod";
 import { AccountExport, AuthSession, MeResponse, PublicUser } from "../contract/auth";
 import { eventsListResponse, serverFrame, ticketResponse } from "../contract/events";
 import { Integration, IntegrationEvent, ProviderName, Tool } from "../contract/integrations";
+import { SessionDetail, SessionGroups, SessionResponse, TurnResponse } from "../contract/agent";
 
 /**
  * The response shapes the document names under `components.schemas`. Each is
@@ -67,6 +68,10 @@ export const COMPONENTS = {
   TicketResponse: ticketResponse,
   TestEventResponse,
   TestPingResponse,
+  SessionResponse,
+  SessionDetail,
+  SessionGroups,
+  TurnResponse,
 } satisfies Record<string, z.ZodType>;
 
 export type ComponentName = keyof typeof COMPONENTS;

@@ -2,3 +2,4 @@ export * from "./accounts";
 export * from "./realtime";
 export * from "./integrations";
 export * from "./sandbox";
+export * from "./agent";
