@@ -32,7 +32,7 @@ export function App() {
         <Route path="/" component={AppLayout}>
           <Route path="/" component={() => <Navigate href="/chat" />} />
           <Route path="/integrations" component={IntegrationsPage} />
-          <Route path="/chat" component={ChatPage} />
+          <Route path="/chat/:id?" component={ChatPage} />
           <Route path="/knowledge" component={KnowledgePage} />
           <Route path="/templates" component={TemplatesPage} />
           <Route path="/projects" component={ProjectsPage} />

@@ -1,4 +1,4 @@
-import { useSearchParams } from "@solidjs/router";
+import { A, useSearchParams } from "@solidjs/router";
 import { createQuery } from "@tanstack/solid-query";
 import { For, onMount, Show } from "solid-js";
 import { PageHeader } from "../components/EmptyState";
@@ -7,6 +7,7 @@ import { Spinner } from "../components/Spinner";
 import { api, errorMessage } from "../lib/api";
 import { useEvents } from "../stores/events";
 import { integrationsQuery } from "../stores/integrations";
+import { peekResume } from "../stores/sessions";
 import { describeError, providerName } from "./integrations/messages";
 import { ProviderCard } from "./integrations/ProviderCard";
 import "./integrations/integrations.css";
@@ -16,6 +17,9 @@ export function IntegrationsPage() {
   // Any tab, the cron or a provider 401 changes an integration: its event invalidates this query (see server-state.ts).
   const list = createQuery(() => integrationsQuery(api, events.snapshotReady));
   const [params, setParams] = useSearchParams<{ connected?: string; error?: string; provider?: string }>();
+
+  // Sent here by a conversation's Reconnect button: the way back, where the paused turn resumes.
+  const waiting = typeof sessionStorage === "undefined" ? undefined : peekResume(sessionStorage);
 
   onMount(() => {
     // Back from the consent page: say what happened once, then drop it from the URL so a reload does not repeat it.
@@ -32,6 +36,14 @@ export function IntegrationsPage() {
   return (
     <>
       <PageHeader title="Integrations" subtitle="The accounts your agents may act on. Connect one and its tools become available at once." />
+      <Show when={waiting}>
+        {(w) => (
+          <p class="chat-return" role="note">
+            A conversation is paused until {w().provider ? providerName(w().provider!) : "an integration"} is connected again.{" "}
+            <A href={`/chat/${encodeURIComponent(w().sessionId)}`}>Back to the conversation</A>
+          </p>
+        )}
+      </Show>
       <Show when={list.isError}>
         <p class="integration-card__error" role="alert">
           {errorMessage(list.error)}{" "}

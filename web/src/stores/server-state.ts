@@ -1,6 +1,7 @@
 import type { QueryClient } from "@tanstack/solid-query";
 import type { EventsStore } from "./events";
 import { invalidateForFrame } from "./integrations";
+import { invalidateForSessionFrame, invalidateToolsForFrame } from "./sessions";
 
 /**
  * Which cached server state each pushed event makes stale: the one place
@@ -9,7 +10,10 @@ import { invalidateForFrame } from "./integrations";
  */
 export function invalidateOnEvents(queryClient: QueryClient, events: Pick<EventsStore, "on" | "onResync">): () => void {
   const offs = [
-    events.on("integration", (frame) => void invalidateForFrame(queryClient, frame)),
+    events.on("integration", (frame) => void Promise.all([invalidateForFrame(queryClient, frame), invalidateToolsForFrame(queryClient)])),
+    events.on("step", (frame) => void invalidateForSessionFrame(queryClient, frame)),
+    events.on("chat", (frame) => void invalidateForSessionFrame(queryClient, frame)),
+    events.on("status", (frame) => void invalidateForSessionFrame(queryClient, frame)),
     events.onResync(() => void queryClient.invalidateQueries()),
   ];
   return () => {
