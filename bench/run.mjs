@@ -4,7 +4,8 @@
 // measured in the same run; and GET /api/integrations throughput next to the bare route, for this bundle and for the
 // bundle of a baseline commit (BENCH_BASELINE) in the same run; and the agent's pure figures (bench/agent.mjs: tool-list
 // payload in tokens, offline-planner step time). Prints tables and writes bench/results.json. BENCH_ONLY=agent measures
-// only the agent's figures and replaces just that section of bench/results.json.
+// only the agent's figures and replaces just that section of bench/results.json; BENCH_ONLY=sessions does the same for
+// session init vs a bare D1 insert and the offline-planner turn (bench/sessions.mjs).
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -13,7 +14,9 @@ import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { Miniflare } from "miniflare";
 import { generateSecrets, OFFLINE_ENV, PROJECT_ROOT } from "../scripts/lib/dev-server.mjs";
+import { createServer } from "node:net";
 import { agentBench, printAgentTables } from "./agent.mjs";
+import { connectSandboxGmail, plannerTurn, sessionInit } from "./sessions.mjs";
 import { summarize } from "./stats.mjs";
 import { integrationsVsFloor } from "./throughput.mjs";
 
@@ -132,6 +135,18 @@ async function socketFloor(base, token) {
  * watcher to restart the worker mid-run, so what is measured is our code
  * and workerd. `projectDir` is this checkout, or a baseline's.
  */
+/** A free loopback port, so PUBLIC_URL can name the worker's own origin (the sandbox OAuth flow redirects there). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
 async function startBundledWorker(projectDir = PROJECT_ROOT, label = "this checkout") {
   progress(`bundling the worker (${label})`);
   const out = mkdtempSync(join(tmpdir(), "taskpilot-bench-"));
@@ -141,17 +156,23 @@ async function startBundledWorker(projectDir = PROJECT_ROOT, label = "this check
     stdio: "pipe",
   });
   progress(`starting the worker (${label})`);
+  const port = await freePort();
   const mf = new Miniflare({
     host: "127.0.0.1",
-    port: 0,
+    port,
     modules: true,
     modulesRoot: out,
     scriptPath: join(out, "index.js"),
     compatibilityDate: "2026-04-20",
     compatibilityFlags: ["nodejs_compat"],
-    bindings: { APP_ENV: "development", SANDBOX_PROVIDERS: "true", LOG_LEVEL: "warn", ...generateSecrets() },
+    bindings: { APP_ENV: "development", SANDBOX_PROVIDERS: "true", LOG_LEVEL: "warn", PUBLIC_URL: `http://127.0.0.1:${port}`, ...generateSecrets() },
     d1Databases: { DB: "taskpilot-bench" },
-    durableObjects: { USER_HUB: { className: "UserHub", useSQLite: true }, AGENT_SESSION: { className: "AgentSession", useSQLite: true } },
+    durableObjects: {
+      USER_HUB: { className: "UserHub", useSQLite: true },
+      AGENT_SESSION: { className: "AgentSession", useSQLite: true },
+      // Connecting an integration runs in its flight; a baseline bundle from before that class has no such binding.
+      ...(/\bIntegrationFlight\b/.test(readFileSync(join(out, "index.js"), "utf8")) ? { INTEGRATION_FLIGHT: { className: "IntegrationFlight", useSQLite: true } } : {}),
+    },
     queueProducers: { KB_INDEX: "taskpilot-kb-index", SPEC_EXEC: "taskpilot-spec-exec", PR_CREATE: "taskpilot-pr-create", WEBHOOKS: "taskpilot-webhooks" },
   });
   const url = await mf.ready;
@@ -163,6 +184,7 @@ async function startBundledWorker(projectDir = PROJECT_ROOT, label = "this check
   }
   return {
     url: url.origin,
+    db,
     stop: async () => {
       await mf.dispose();
       rmSync(out, { recursive: true, force: true });
@@ -240,6 +262,55 @@ function currentCommit() {
 
 const progress = (step) => process.stderr.write(`bench: ${step}\n`);
 
+const SESSION_SAMPLES = Number(process.env.BENCH_SESSIONS ?? 200);
+const TURN_SAMPLES = Number(process.env.BENCH_TURNS ?? 100);
+
+/** Session init next to a bare D1 insert, then offline-planner turns with one Sandbox Gmail call, on one fresh user. */
+async function sessionsBench(server) {
+  const { accessToken } = await register(server.url);
+  progress(`session init × ${SESSION_SAMPLES} (and the bare D1 insert floor)`);
+  const init = await sessionInit(server.url, accessToken, server.db, { samples: SESSION_SAMPLES, warmup: 20 });
+  progress("connecting Sandbox Gmail");
+  await connectSandboxGmail(server.url, accessToken);
+  progress(`offline-planner turn with one sandbox tool call × ${TURN_SAMPLES}`);
+  const turn = await plannerTurn(server.url, accessToken, { samples: TURN_SAMPLES, warmup: 10 });
+  return {
+    measuredAt: new Date().toISOString(),
+    method:
+      "bundled worker in Miniflare, one request at a time from Node on 127.0.0.1. sessionInit: POST /api/sessions (auth, the AgentSession Durable Object, its row, first checkpoint and D1 mirror) " +
+      "interleaved with two floors: one INSERT into a scratch D1 table through Miniflare's D1 binding from Node (the target's floor; the binding proxy adds its own cost), and a POST to an unrouted /api path (every middleware, no auth, no storage); 20 warm-up rounds not counted. " +
+      "turn: POST /api/sessions/{id}/messages \"search my email for invoice\" on a fresh session each (created outside the timing), no OPENAI_API_KEY so the offline planner runs: " +
+      "model step → gmail.search_messages against Sandbox Gmail (connected through the sandbox consent flow) → model step → reply; 10 warm-up turns not counted",
+    ...init,
+    offlinePlannerTurn: turn,
+  };
+}
+
+function printSessionTables(sessions) {
+  printTable([
+    ["agent sessions", "samples", "p50 ms", "p95 ms", "max ms"],
+    ["floor: bare D1 insert (Node → Miniflare D1 binding)", ...Object.values(sessions.bareD1Insert).map(String)],
+    ["floor: HTTP → worker → unrouted path (404)", ...Object.values(sessions.bareHttpRoute).map(String)],
+    ["session init (POST /api/sessions)", ...Object.values(sessions.sessionInit).map(String)],
+    ["offline-planner turn, one sandbox tool call", ...Object.values(sessions.offlinePlannerTurn.turn).map(String)],
+  ]);
+  console.log(`\ntarget: session init p95 ≤ 2× the floor's p95 → ${sessions.p95Ratio}× (${sessions.met ? "met" : "NOT met"})\n`);
+}
+
+async function sessionsOnly() {
+  const server = await startBundledWorker();
+  try {
+    const sessions = await sessionsBench(server);
+    printSessionTables(sessions);
+    const file = join(HERE, "results.json");
+    const previous = JSON.parse(readFileSync(file, "utf8"));
+    writeFileSync(file, `${JSON.stringify({ ...previous, sessions }, null, 2)}\n`);
+    console.log(`wrote the sessions section of ${join("bench", "results.json")}`);
+  } finally {
+    await server.stop();
+  }
+}
+
 async function agentOnly() {
   progress("agent: tool payload, offline planner");
   const agent = { measuredAt: new Date().toISOString(), ...(await agentBench()) };
@@ -252,6 +323,7 @@ async function agentOnly() {
 
 async function main() {
   if (process.env.BENCH_ONLY === "agent") return agentOnly();
+  if (process.env.BENCH_ONLY === "sessions") return sessionsOnly();
   const loadBefore = loadavg()[0];
   // Pure and quick: measured before the worker starts, so nothing else competes for the CPU.
   progress("agent: tool payload, offline planner");
@@ -259,6 +331,7 @@ async function main() {
   const server = await startBundledWorker();
   try {
     const http = await httpThroughput(server);
+    const sessions = await sessionsBench(server);
     const { accessToken } = await register(server.url);
     progress("floors");
     const floors = { httpHubRoundTrip: await hubFloor(server.url, accessToken), socketHubRoundTrip: await socketFloor(server.url, accessToken) };
@@ -298,6 +371,7 @@ async function main() {
     if (http.baselineSkipped) console.log(`(no before figure: ${http.baselineSkipped})`);
     console.log("");
     printAgentTables(agent, printTable);
+    printSessionTables(sessions);
 
     const results = {
       measuredAt: new Date().toISOString(),
@@ -323,6 +397,7 @@ async function main() {
         results: http.results,
       },
       agent,
+      sessions,
     };
     writeFileSync(join(HERE, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
     console.log(`wrote ${join("bench", "results.json")}`);
