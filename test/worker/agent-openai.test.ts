@@ -13,6 +13,8 @@ import { describeTool, toolRegistry } from "../../worker/tools/registry";
 import type { ScriptedResponse } from "./fake-openai-server";
 import { recordingRuntime, resultOf, sandboxUser, toolEnv } from "./tools-helpers";
 import { liveToolContext, toolsForUser } from "../../worker/tools/live";
+import { costOf } from "../../worker/agent/pricing";
+import { createSession, detail, inject as injectModel, sendMessage } from "./agent-helpers";
 
 /**
  * The OpenAI-compatible model running the real `openai` SDK inside workerd
@@ -268,5 +270,43 @@ describe("a turn with the fake model and a sandbox tool", () => {
     const sent = (await requests(key))[1]!;
     expect(sent.status).toBe(200);
     expect(JSON.parse(sent.body.messages[2].content).result.items[0].source.url).toMatch(/^https:\/\/mail\.google\.com\//);
+  });
+});
+
+describe("a whole turn in an agent session with the OpenAI-compatible model", () => {
+  it("runs the SDK against the fake server through the AgentSession: a sandbox Gmail step, checkpoints, and usage priced as gpt-4o-mini", async () => {
+    const u = await sandboxUser(["gmail"]);
+    const id = await createSession(u.token, "Invoices");
+    const key = newKey();
+    await script(key, [
+      { toolCalls: [{ id: "call_g", name: "gmail__search_messages", arguments: { query: "invoice" } }], usage: { prompt_tokens: 700, completion_tokens: 20 } },
+      { content: "You have **two** invoice emails.", usage: { prompt_tokens: 1_100, completion_tokens: 9 } },
+    ]);
+    await injectModel(id, modelFor(key));
+
+    const res = await sendMessage(u.token, id, "search my email for invoice");
+    expect(res.status).toBe(200);
+    const turn = (await res.json()) as any;
+    expect(turn.reply).toMatchObject({ role: "assistant", content: "You have **two** invoice emails.", metadata: { model: "gpt-4o-mini", offline: false } });
+    expect(turn.steps).toHaveLength(1);
+    expect(turn.steps[0]).toMatchObject({ kind: "tool", tool: "gmail.search_messages", arguments: { query: "invoice" }, status: "ok" });
+    expect(turn.steps[0].sources[0].url).toMatch(/^https:\/\/mail\.google\.com\//);
+    const expected = costOf("gpt-4o-mini", { promptTokens: 1_800, completionTokens: 29 });
+    expect(turn.usage).toMatchObject({ promptTokens: 1_800, completionTokens: 29 });
+    // Sessions keep cost in whole micro-dollars.
+    expect(turn.usage.costUsd).toBeCloseTo(expected.costUsd, 6);
+    expect(turn.usage.costUsd).toBeGreaterThan(0);
+
+    // What the real API would have seen: mapped function names, and the tool result answering its call id.
+    const sent = await requests(key);
+    expect(sent.map((r) => r.status)).toEqual([200, 200]);
+    expect(sent[0]!.body.tools.map((t: any) => t.function.name).sort()).toEqual(["gmail__get_message", "gmail__search_messages", "gmail__send_email"]);
+    const toolMessage = sent[1]!.body.messages.find((m: any) => m.role === "tool");
+    expect(toolMessage).toMatchObject({ tool_call_id: "call_g" });
+
+    const d = await detail(u.token, id);
+    expect(d.messages.map((m: any) => m.role)).toEqual(["user", "assistant"]);
+    expect(d.checkpoints.map((c: any) => c.reason)).toEqual(["created", "message received", "step 1", "turn ended"]);
+    expect(d.session.usage).toMatchObject({ promptTokens: 1_800, completionTokens: 29 });
   });
 });
