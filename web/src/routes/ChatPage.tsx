@@ -186,7 +186,7 @@ export function ChatPage() {
             }
           >
             <Show when={detail.isError}>
-              <div class="chat-error" role="alert">
+              <div class="error-note" role="alert">
                 <p>{describeSessionError(detail.error)}</p>
                 <button class="button" type="button" disabled={detail.isFetching} onClick={() => void detail.refetch()}>
                   Retry
@@ -247,7 +247,7 @@ export function ChatPage() {
           </Show>
           <Show when={sendError()}>
             {(text) => (
-              <p class="chat-error" role="alert" data-testid="send-error">
+              <p class="error-note" role="alert" data-testid="send-error">
                 {text()}
               </p>
             )}

@@ -3,8 +3,9 @@ import { createQuery } from "@tanstack/solid-query";
 import { For, onMount, Show } from "solid-js";
 import { PageHeader } from "../components/EmptyState";
 import { showNotice } from "../components/Notice";
+import { QueryView } from "../components/QueryView";
 import { Spinner } from "../components/Spinner";
-import { api, errorMessage } from "../lib/api";
+import { api } from "../lib/api";
 import { useEvents } from "../stores/events";
 import { integrationsQuery } from "../stores/integrations";
 import { peekResume } from "../stores/sessions";
@@ -44,22 +45,13 @@ export function IntegrationsPage() {
           </p>
         )}
       </Show>
-      <Show when={list.isError}>
-        <p class="integration-card__error" role="alert">
-          {errorMessage(list.error)}{" "}
-          <button class="button" type="button" onClick={() => void list.refetch()}>
-            Try again
-          </button>
-        </p>
-      </Show>
-      <Show
-        when={list.data}
-        fallback={
-          <Show when={!list.isError}>
-            <p class="muted" role="status">
-              <Spinner /> Loading integrations…
-            </p>
-          </Show>
+      <QueryView
+        query={list}
+        retryLabel="Try again"
+        loading={
+          <p class="muted" role="status">
+            <Spinner /> Loading integrations…
+          </p>
         }
       >
         {(integrations) => (
@@ -67,7 +59,7 @@ export function IntegrationsPage() {
             <For each={integrations()}>{(integration) => <ProviderCard integration={integration} />}</For>
           </div>
         )}
-      </Show>
+      </QueryView>
     </>
   );
 }

@@ -2,7 +2,8 @@ import { A } from "@solidjs/router";
 import { createQuery } from "@tanstack/solid-query";
 import { For, Show } from "solid-js";
 import { Spinner } from "../../components/Spinner";
-import { api, errorMessage } from "../../lib/api";
+import { QueryView } from "../../components/QueryView";
+import { api } from "../../lib/api";
 import { useEvents } from "../../stores/events";
 import { dayLabel, formatUsd, sessionsListQuery } from "../../stores/sessions";
 
@@ -19,22 +20,13 @@ export function SessionsSidebar(props: { currentId: string | undefined; creating
         </Show>
         New chat
       </button>
-      <Show when={list.isError}>
-        <p class="chat-error" role="alert">
-          The conversations could not be loaded: {errorMessage(list.error)}{" "}
-          <button class="button" type="button" disabled={list.isFetching} onClick={() => void list.refetch()}>
-            Retry
-          </button>
-        </p>
-      </Show>
-      <Show
-        when={list.data}
-        fallback={
-          <Show when={!list.isError}>
-            <p class="muted" role="status">
-              <Spinner /> Loading conversations…
-            </p>
-          </Show>
+      <QueryView
+        query={list}
+        errorLead="The conversations could not be loaded: "
+        loading={
+          <p class="muted" role="status">
+            <Spinner /> Loading conversations…
+          </p>
         }
       >
         {(groups) => (
@@ -70,7 +62,7 @@ export function SessionsSidebar(props: { currentId: string | undefined; creating
             </For>
           </Show>
         )}
-      </Show>
+      </QueryView>
     </nav>
   );
 }

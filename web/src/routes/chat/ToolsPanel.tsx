@@ -2,7 +2,8 @@ import { A } from "@solidjs/router";
 import { createQuery } from "@tanstack/solid-query";
 import { For, Show } from "solid-js";
 import { Spinner } from "../../components/Spinner";
-import { api, errorMessage } from "../../lib/api";
+import { QueryView } from "../../components/QueryView";
+import { api } from "../../lib/api";
 import { useEvents } from "../../stores/events";
 import { toolsQuery } from "../../stores/sessions";
 
@@ -13,22 +14,12 @@ export function ToolsPanel() {
   return (
     <aside class="chat-tools" aria-labelledby="chat-tools-heading">
       <h2 id="chat-tools-heading">Tools available now</h2>
-      <Show when={tools.isError}>
-        <p class="chat-error" role="alert">
-          {errorMessage(tools.error)}{" "}
-          <button class="button" type="button" onClick={() => void tools.refetch()}>
-            Retry
-          </button>
-        </p>
-      </Show>
-      <Show
-        when={tools.data}
-        fallback={
-          <Show when={!tools.isError}>
-            <p class="muted" role="status">
-              <Spinner /> Loading tools…
-            </p>
-          </Show>
+      <QueryView
+        query={tools}
+        loading={
+          <p class="muted" role="status">
+            <Spinner /> Loading tools…
+          </p>
         }
       >
         {(list) => (
@@ -44,7 +35,7 @@ export function ToolsPanel() {
             </ul>
           </Show>
         )}
-      </Show>
+      </QueryView>
       <A href="/integrations" class="chat-tools__more">
         Connect more in Integrations
       </A>

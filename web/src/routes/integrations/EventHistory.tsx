@@ -1,7 +1,8 @@
 import { createQuery } from "@tanstack/solid-query";
 import { createSignal, For, Show } from "solid-js";
 import type { ProviderName } from "../../../../worker/contract/integrations";
-import { api, errorMessage } from "../../lib/api";
+import { QueryView } from "../../components/QueryView";
+import { api } from "../../lib/api";
 import { useEvents } from "../../stores/events";
 import { integrationEventsQuery } from "../../stores/integrations";
 import { describeEventDetail } from "./messages";
@@ -16,21 +17,11 @@ export function EventHistory(props: { provider: ProviderName }) {
   return (
     <details class="event-history" onToggle={(e) => setOpen(e.currentTarget.open)}>
       <summary>Debug: event history</summary>
-      <Show when={history.isError}>
-        <p class="integration-card__error event-history__error" role="alert">
-          The history could not be loaded: {errorMessage(history.error)}{" "}
-          <button class="button" type="button" disabled={history.isFetching} onClick={() => void history.refetch()}>
-            Retry
-          </button>
-        </p>
-      </Show>
-      <Show
-        when={history.data}
-        fallback={
-          <Show when={!history.isError}>
-            <p class="muted">{history.fetchStatus === "paused" ? "Waiting for the network…" : "Loading…"}</p>
-          </Show>
-        }
+      <QueryView
+        query={history}
+        errorLead="The history could not be loaded: "
+        errorClass="event-history__error"
+        loading={<p class="muted">{history.fetchStatus === "paused" ? "Waiting for the network…" : "Loading…"}</p>}
       >
         {(list) => (
           <Show when={list().length > 0} fallback={<p class="muted">No events yet.</p>}>
@@ -48,7 +39,7 @@ export function EventHistory(props: { provider: ProviderName }) {
             </ol>
           </Show>
         )}
-      </Show>
+      </QueryView>
     </details>
   );
 }

@@ -73,14 +73,14 @@ export function ProviderCard(props: { integration: Integration }) {
 
       <Show when={i().status !== "active" ? i().lastError : null}>
         {(err) => (
-          <p class="integration-card__error" role="note">
+          <p class="error-note" role="note">
             {describeError(err().code, i().provider, err().message)}
           </p>
         )}
       </Show>
       <Show when={actionError()}>
         {(error) => (
-          <p class="integration-card__error" role="alert">
+          <p class="error-note" role="alert">
             {errorMessage(error())}
           </p>
         )}
