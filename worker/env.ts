@@ -10,7 +10,14 @@ export interface Env {
   SPEC_EXEC: Queue;
   PR_CREATE: Queue;
   WEBHOOKS: Queue;
+  /** Knowledge-base vectors in production (one namespace per user). */
   VECTORIZE?: VectorizeIndex;
+  /** The local vector index, one KnowledgeIndex Durable Object per user (development and tests; worker/kb/vectors/). */
+  KB_VECTORS?: DurableObjectNamespace;
+  /** Originals of knowledge-base uploads. */
+  KB_FILES: R2Bucket;
+  /** Workers AI, for the `workers-ai` embedder (remote only). */
+  AI?: Ai;
 
   APP_ENV?: string;
   PUBLIC_URL?: string;
@@ -22,6 +29,8 @@ export interface Env {
   OPENAI_BASE_URL?: string;
   OPENAI_MODEL?: string;
   OPENAI_EMBEDDING_MODEL?: string;
+  /** `local`, `openai` or `workers-ai`; unset: openai with a key, else workers-ai with an AI binding, else local. */
+  KB_EMBEDDER?: string;
   LOG_LEVEL?: string;
   [variable: string]: unknown;
 }

@@ -7,7 +7,7 @@ import { z } from "zod";
  * drift apart.
  */
 
-export const eventScope = z.enum(["spec", "session"]);
+export const eventScope = z.enum(["spec", "session", "kb"]);
 
 export const specEventName = z.enum([
   "spec.execution_started",

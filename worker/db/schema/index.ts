@@ -3,3 +3,4 @@ export * from "./realtime";
 export * from "./integrations";
 export * from "./sandbox";
 export * from "./agent";
+export * from "./kb";
