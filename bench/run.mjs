@@ -5,7 +5,8 @@
 // bundle of a baseline commit (BENCH_BASELINE) in the same run; and the agent's pure figures (bench/agent.mjs: tool-list
 // payload in tokens, offline-planner step time). Prints tables and writes bench/results.json. BENCH_ONLY=agent measures
 // only the agent's figures and replaces just that section of bench/results.json; BENCH_ONLY=sessions does the same for
-// session init vs a bare D1 insert and the offline-planner turn (bench/sessions.mjs).
+// session init vs a bare D1 insert and the offline-planner turn (bench/sessions.mjs); BENCH_ONLY=kb for the knowledge
+// base (bench/kb.mjs: ingest MB/s, search p50/p95 per mode at 1k, 10k and 100k chunks, recall@10 against an exact scan).
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -16,6 +17,7 @@ import { Miniflare } from "miniflare";
 import { generateSecrets, OFFLINE_ENV, PROJECT_ROOT } from "../scripts/lib/dev-server.mjs";
 import { createServer } from "node:net";
 import { agentBench, printAgentTables } from "./agent.mjs";
+import { kbBench, printKbTables } from "./kb.mjs";
 import { connectSandboxGmail, plannerTurn, sessionInit } from "./sessions.mjs";
 import { summarize } from "./stats.mjs";
 import { integrationsVsFloor } from "./throughput.mjs";
@@ -172,8 +174,15 @@ async function startBundledWorker(projectDir = PROJECT_ROOT, label = "this check
       AGENT_SESSION: { className: "AgentSession", useSQLite: true },
       // Connecting an integration runs in its flight; a baseline bundle from before that class has no such binding.
       ...(/\bIntegrationFlight\b/.test(readFileSync(join(out, "index.js"), "utf8")) ? { INTEGRATION_FLIGHT: { className: "IntegrationFlight", useSQLite: true } } : {}),
+      ...(/\bKnowledgeIndex\b/.test(readFileSync(join(out, "index.js"), "utf8")) ? { KB_VECTORS: { className: "KnowledgeIndex", useSQLite: true } } : {}),
     },
+    r2Buckets: { KB_FILES: "taskpilot-kb-files" },
     queueProducers: { KB_INDEX: "taskpilot-kb-index", SPEC_EXEC: "taskpilot-spec-exec", PR_CREATE: "taskpilot-pr-create", WEBHOOKS: "taskpilot-webhooks" },
+    // The knowledge base's indexing runs on its queue, as in wrangler.toml.
+    queueConsumers: {
+      "taskpilot-kb-index": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 3, deadLetterQueue: "taskpilot-kb-index-dlq" },
+      "taskpilot-kb-index-dlq": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 3 },
+    },
   });
   const url = await mf.ready;
   const db = await mf.getD1Database("DB");
@@ -321,7 +330,22 @@ async function agentOnly() {
   console.log(`wrote the agent section of ${join("bench", "results.json")}`);
 }
 
+async function kbOnly() {
+  const server = await startBundledWorker();
+  try {
+    const kb = await kbBench(server, register, progress);
+    printKbTables(kb, printTable);
+    const file = join(HERE, "results.json");
+    const previous = JSON.parse(readFileSync(file, "utf8"));
+    writeFileSync(file, `${JSON.stringify({ ...previous, kb }, null, 2)}\n`);
+    console.log(`wrote the kb section of ${join("bench", "results.json")}`);
+  } finally {
+    await server.stop();
+  }
+}
+
 async function main() {
+  if (process.env.BENCH_ONLY === "kb") return kbOnly();
   if (process.env.BENCH_ONLY === "agent") return agentOnly();
   if (process.env.BENCH_ONLY === "sessions") return sessionsOnly();
   const loadBefore = loadavg()[0];
@@ -332,6 +356,7 @@ async function main() {
   try {
     const http = await httpThroughput(server);
     const sessions = await sessionsBench(server);
+    const kb = await kbBench(server, register, progress);
     const { accessToken } = await register(server.url);
     progress("floors");
     const floors = { httpHubRoundTrip: await hubFloor(server.url, accessToken), socketHubRoundTrip: await socketFloor(server.url, accessToken) };
@@ -372,6 +397,7 @@ async function main() {
     console.log("");
     printAgentTables(agent, printTable);
     printSessionTables(sessions);
+    printKbTables(kb, printTable);
 
     const results = {
       measuredAt: new Date().toISOString(),
@@ -398,6 +424,7 @@ async function main() {
       },
       agent,
       sessions,
+      kb,
     };
     writeFileSync(join(HERE, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
     console.log(`wrote ${join("bench", "results.json")}`);

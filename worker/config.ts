@@ -43,6 +43,8 @@ export interface Config {
   jwtSecret: string | undefined;
   encryptionKeys: EncryptionKey[] | undefined;
   openai: { apiKey?: string; baseUrl?: string; model: string; embeddingModel: string };
+  /** KB_EMBEDDER as set (worker/kb/embed/index.ts applies the default order when it is not). */
+  kbEmbedder: "local" | "openai" | "workers-ai" | undefined;
   /** Past this many available tools the agent gets the meta tools `tools_search` / `tools_call` instead (AGENT_META_TOOLS_THRESHOLD, 1–1000, default 16). */
   agentMetaToolsThreshold: number;
   providers: Record<ProviderGroup, ProviderEnv>;
@@ -219,9 +221,15 @@ export function readConfig(env: Env): Config {
     }
   }
 
+  const kbEmbedderRaw = str(env, "KB_EMBEDDER");
+  let kbEmbedder: Config["kbEmbedder"];
+  if (kbEmbedderRaw === "local" || kbEmbedderRaw === "openai" || kbEmbedderRaw === "workers-ai") kbEmbedder = kbEmbedderRaw;
+  else if (kbEmbedderRaw !== undefined) problems.push({ variable: "KB_EMBEDDER", message: "must be local, openai or workers-ai" });
+
   return {
     appEnv,
     publicUrl,
+    kbEmbedder,
     sandboxProviders,
     sandboxAccessTokenTtlSeconds,
     allowJobPurge,

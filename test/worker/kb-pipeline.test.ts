@@ -1,4 +1,4 @@
-import { createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import { PDFDocument, StandardFonts } from "pdf-lib";
 import { describe, expect, it } from "vitest";
 import { kbProgressPercent } from "../../worker/contract/kb";
@@ -6,7 +6,7 @@ import { database } from "../../worker/db/client";
 import { findKbDocument } from "../../worker/db/kb";
 import type { Env } from "../../worker/env";
 import { AppError } from "../../worker/errors";
-import { consumeKbIndex } from "../../worker/kb/consumer";
+import { consumeKbIndex, retryDelaySeconds } from "../../worker/kb/consumer";
 import { KB_MAX_RUNS, KB_STALLED_AFTER_MS, retryStalledKbDocuments } from "../../worker/kb/cron";
 import { defaultIndexingDeps } from "../../worker/kb/pipeline";
 import type { VectorIndex } from "../../worker/kb/types";
@@ -189,10 +189,12 @@ describe("the indexing pipeline", () => {
       }),
     };
     const batch = createMessageBatch("taskpilot-kb-index", [{ id: "m1", timestamp: new Date(), attempts: 2, body: { documentId: doc.id, userId: user.id } }]);
-    const ctx = { waitUntil: () => undefined, passThroughOnException: () => undefined } as unknown as ExecutionContext;
+    const ctx = createExecutionContext();
     await consumeKbIndex(batch, q.env, failing);
     const result = await getQueueResult(batch, ctx);
-    expect(result.retryMessages).toEqual([{ msgId: "m1", delaySeconds: 20 }]);
+    expect(result.retryMessages.map((m) => m.msgId)).toEqual(["m1"]);
+    // Backoff per delivery: 10 s, 20 s, 40 s … capped at 5 minutes.
+    expect([1, 2, 3, 6, 20].map(retryDelaySeconds)).toEqual([10, 20, 40, 300, 300]);
     expect(result.explicitAcks).toEqual([]);
     let row = (await findKbDocument(database(env), user.id, doc.id))!;
     expect(row.status).toBe("indexing");
@@ -209,7 +211,7 @@ describe("the indexing pipeline", () => {
   it("a malformed message is dropped, not retried forever", async () => {
     const batch = createMessageBatch("taskpilot-kb-index", [{ id: "bad", timestamp: new Date(), attempts: 1, body: { documentId: 42 } }]);
     await consumeKbIndex(batch, quietEnv().env);
-    const ctx = { waitUntil: () => undefined, passThroughOnException: () => undefined } as unknown as ExecutionContext;
+    const ctx = createExecutionContext();
     expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["bad"]);
   });
 

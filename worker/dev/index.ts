@@ -11,4 +11,6 @@ import { sandbox } from "../sandbox";
 app.route("/sandbox", sandbox);
 
 export * from "../index";
+// The local vector index stands in for Vectorize in development and tests only (wrangler.toml binds KB_VECTORS at the top level).
+export { KnowledgeIndex } from "../kb/vectors/local-index";
 export { default } from "../index";
