@@ -245,7 +245,7 @@ const extensionOf = (name: string) => {
 /** Why a file is refused before it is sent, in words; undefined when it may go. (The server checks again.) */
 export function checkFile(file: { name: string; size: number }): string | undefined {
   if (file.size === 0) return `"${file.name}" is empty: there is nothing in it to index.`;
-  if (file.size > KB_MAX_FILE_BYTES) return `"${file.name}" is ${formatBytes(file.size)}; a file can be at most ${formatBytes(KB_MAX_FILE_BYTES)}.`;
+  if (file.size > KB_MAX_FILE_BYTES) return `"${file.name}" is ${formatBytes(file.size)}, more than the ${formatBytes(KB_MAX_FILE_BYTES)} a file can be.`;
   if (!ACCEPTED_EXTENSIONS.includes(extensionOf(file.name))) {
     return `"${file.name}" is not a kind of file the knowledge base reads. Upload text (.txt), Markdown (.md), HTML, JSON or PDF files.`;
   }
@@ -387,7 +387,8 @@ function createKbUploader(client: ApiClient, queryClient: QueryClient): KbUpload
         if (!refused) waiting.push({ key, file });
       }
       if (rows.length === 0) return;
-      update((u) => ({ ...u, items: [...rows.reverse(), ...u.items] }));
+      // Newest batch on top, each batch in the order its files were chosen.
+      update((u) => ({ ...u, items: [...rows, ...u.items] }));
       pump();
     },
     clearFinished() {
@@ -441,7 +442,7 @@ export function formatBytes(bytes: number): string {
     value /= 1024;
     unit++;
   }
-  const digits = value < 10 && !Number.isInteger(value) ? 1 : 0;
+  const digits = value < 100 && !Number.isInteger(value) ? 1 : 0;
   return `${value.toFixed(digits)} ${units[unit]}`;
 }
 
