@@ -13,6 +13,7 @@ import { eventsHistory, realtime } from "./realtime/routes";
 import { dispatchQueue } from "./ops/queues";
 import { tools } from "./tools/routes";
 import { sessions } from "./agent/routes";
+import { kb } from "./kb/routes";
 
 /**
  * The production entry (`[env.production]` in wrangler.toml). It never
@@ -33,6 +34,7 @@ app.route("/api/me", me);
 app.route("/api/integrations", integrations);
 app.route("/api/tools", tools);
 app.route("/api/sessions", sessions);
+app.route("/api/kb", kb);
 app.get("/api/openapi.json", openApiDocument(app));
 
 app.all("/api/*", (c) => {

@@ -7,6 +7,7 @@ import { disconnectAllIntegrations } from "../integrations/disconnect";
 import { purgeUserHub } from "../realtime/publish";
 import { listUserSessions } from "../db/agent";
 import { agentSession } from "../agent/stub";
+import { prepareKbPurge } from "../kb/documents";
 import { confirmedUsers } from "./confirmed-users";
 import type { RateLimit } from "./rate-limit";
 
@@ -33,6 +34,7 @@ export async function deleteAccount(env: Env, cfg: Config, userId: string, reque
   await logFailedRevocations(env, userId, started, requestId);
   // Read before the cascade removes the mirror: the ids name the session objects whose storage holds the conversations.
   const sessionIds = (await listUserSessions(db, userId, Number.MAX_SAFE_INTEGER)).map((s) => s.id);
+  const purgeKnowledge = await prepareKbPurge(env, userId);
   await deleteUser(db, userId);
   // Reads in this isolate stop trusting the account at once; other isolates' confirmations run out on their own.
   confirmedUsers.forget(userId);
@@ -48,6 +50,11 @@ export async function deleteAccount(env: Env, cfg: Config, userId: string, reque
     } catch (e) {
       log("error", "account_deletion_session_purge_failed", { requestId, userId, sessionId: id, error: (e as Error).message });
     }
+  }
+  try {
+    await purgeKnowledge();
+  } catch (e) {
+    log("error", "account_deletion_kb_purge_failed", { requestId, userId, error: (e as Error).message });
   }
   log("info", "account_deleted", { requestId, userId });
 }

@@ -5,6 +5,7 @@ import { listUserIntegrationEvents, listUserLogins, type RefreshFamilyRow } from
 import { listUserMessages, listUserSessions, toMessage, toSession } from "../db/agent";
 import type { Database } from "../db/client";
 import { listEvents } from "../db/events";
+import { listKbDocuments, readKbText, toKbDocument } from "../db/kb";
 import { listIntegrationRows, type IntegrationRow } from "../db/integrations";
 import { isProviderId, type ProviderId } from "../integrations/providers";
 import { toIntegration, toIntegrationEvent } from "../integrations/view";
@@ -21,14 +22,18 @@ const EVENTS_PAGE = 500;
 export async function buildAccountExport(db: Database, userId: string, now = new Date()): Promise<AccountExport | undefined> {
   const user = await findUserById(db, userId);
   if (!user) return undefined;
-  const [logins, integrationRows, integrationEventRows, events, sessionRows, messageRows] = await Promise.all([
+  const [logins, integrationRows, integrationEventRows, events, sessionRows, messageRows, documentRows] = await Promise.all([
     listUserLogins(db, userId),
     listIntegrationRows(db, userId),
     listUserIntegrationEvents(db, userId),
     allEvents(db, userId),
     listUserSessions(db, userId, Number.MAX_SAFE_INTEGER),
     listUserMessages(db, userId),
+    listKbDocuments(db, userId),
   ]);
+  // One document's text at a time: a large knowledge base never sits in one D1 result.
+  const documents = [];
+  for (const row of documentRows) documents.push({ ...toKbDocument(row), text: await readKbText(db, row.id) });
   return {
     format: "taskpilot-account-export/1",
     exportedAt: now.toISOString(),
@@ -38,6 +43,7 @@ export async function buildAccountExport(db: Database, userId: string, now = new
     integrationEvents: integrationEventRows.filter((r) => isProviderId(r.provider)).map(toIntegrationEvent),
     events,
     sessions: sessionRows.map((row) => ({ ...toSession(row), messages: messageRows.filter((m) => m.sessionId === row.id).map(toMessage) })),
+    documents,
   };
 }
 

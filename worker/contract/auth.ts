@@ -2,6 +2,7 @@ import { z } from "zod";
 import { Message, Session } from "./agent";
 import { serverFrame } from "./events";
 import { Integration, IntegrationEvent } from "./integrations";
+import { KbDocument } from "./kb";
 
 /** Shared by the worker (validation) and the web app (types, form checks). */
 export const PASSWORD_MIN = 8;
@@ -106,6 +107,8 @@ export const AccountExport = z.object({
   events: z.array(serverFrame),
   /** Agent sessions, newest activity first, each with its messages in order (tool outputs themselves are not kept in D1). */
   sessions: z.array(Session.extend({ messages: z.array(Message) })).default([]),
+  /** Knowledge-base documents, newest first, each with its extracted text (the originals stay downloadable from the app). */
+  documents: z.array(KbDocument.extend({ text: z.string() })).default([]),
 });
 
 export type RegisterBody = z.infer<typeof RegisterBody>;

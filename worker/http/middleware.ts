@@ -4,6 +4,7 @@ import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { getConfig } from "../config";
+import { KB_MAX_FILE_BYTES } from "../contract/kb";
 import { AppError } from "../errors";
 import { log } from "./log";
 import type { AppBindings } from "./types";
@@ -62,9 +63,22 @@ export const corsForPublicUrl: MiddlewareHandler<AppBindings> = (c, next) =>
     maxAge: 600,
   })(c, next);
 
-export const limitBody = bodyLimit({
+const standardBodyLimit = bodyLimit({
   maxSize: MAX_BODY_BYTES,
   onError: () => {
     throw new AppError(413, "payload_too_large", `The body is larger than ${MAX_BODY_BYTES} bytes.`);
   },
 });
+
+/** A document upload: the file's own cap plus room for the multipart envelope; the route checks the file itself against KB_MAX_FILE_BYTES. */
+const UPLOAD_BODY_BYTES = KB_MAX_FILE_BYTES + 64 * 1024;
+const uploadBodyLimit = bodyLimit({
+  maxSize: UPLOAD_BODY_BYTES,
+  onError: () => {
+    throw new AppError(413, "payload_too_large", `A document can be at most ${KB_MAX_FILE_BYTES / (1024 * 1024)} MB.`);
+  },
+});
+
+/** Every /api body is capped at 1 MiB before anything reads it, except a knowledge-base upload, capped at its file limit. */
+export const limitBody: MiddlewareHandler<AppBindings> = (c, next) =>
+  (c.req.method === "POST" && c.req.path === "/api/kb/documents" ? uploadBodyLimit : standardBodyLimit)(c, next);

@@ -39,6 +39,7 @@ const TAGS: Record<Tag, string> = {
   integrations: "OAuth connections to Gmail, Google Calendar, Slack and GitHub.",
   tools: "What the agent may call, given the live integrations.",
   sessions: "Agent sessions: conversations, their turns, checkpoints and cost.",
+  knowledge: "The knowledge base: uploads, indexing, hybrid search with citations.",
   operations: "Health and this document.",
   development: "Only with SANDBOX_PROVIDERS=true (never in production).",
 };
@@ -60,6 +61,23 @@ const STATUS_TEXT: Record<number, string> = {
 function requestSchema(schema: z.ZodType): Json {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: "draft-2020-12", io: "input", unrepresentable: "any" }) as Json;
   return rest;
+}
+
+/** An upload route's body: a multipart file, or the same content as JSON. */
+function uploadBody(json: z.ZodType): Json {
+  return {
+    required: true,
+    content: {
+      "multipart/form-data": {
+        schema: {
+          type: "object",
+          required: ["file"],
+          properties: { file: { type: "string", contentMediaType: "application/octet-stream" }, title: { type: "string", maxLength: 200 } },
+        },
+      },
+      "application/json": { schema: requestSchema(json) },
+    },
+  };
 }
 
 /** `/api/integrations/:provider/status` → `/api/integrations/{provider}/status` (a `{regex}` or `?` suffix is dropped). */
@@ -141,10 +159,10 @@ function problemResponse(status: number, codes: readonly string[]): Json {
 function problemCodes(op: Operation, route: RouteInfo): Map<number, string[]> {
   const codes = new Map<number, string[]>();
   const add = (status: number, list: readonly string[]) => codes.set(status, [...new Set([...(codes.get(status) ?? []), ...list])]);
-  if (route.body || (route.query && !op.lenientQuery)) add(400, ["invalid_request"]);
+  if (route.body || op.upload || (route.query && !op.lenientQuery)) add(400, ["invalid_request"]);
   if (op.auth === "bearer") add(401, BEARER_CODES);
   for (const [status, list] of Object.entries(op.problems ?? {})) add(Number(status), list);
-  if (route.body) add(413, ["payload_too_large"]);
+  if (route.body || op.upload) add(413, ["payload_too_large"]);
   add(500, ["internal_error"]);
   add(503, ["config_invalid"]);
   return new Map([...codes].sort(([a], [b]) => a - b));
@@ -195,6 +213,7 @@ function operation(route: RouteInfo, op: Operation): Json {
     ...(op.auth === "public" ? { security: [] } : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(route.body ? { requestBody: { required: true, content: { "application/json": { schema: requestSchema(route.body) } } } } : {}),
+    ...(op.upload ? { requestBody: uploadBody(op.upload.json) } : {}),
     responses,
   };
 }

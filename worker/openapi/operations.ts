@@ -1,3 +1,5 @@
+import type { z } from "zod";
+import { CreateKbDocumentBody } from "../contract/kb";
 import type { ComponentName } from "./schemas";
 
 /**
@@ -15,7 +17,7 @@ import type { ComponentName } from "./schemas";
  * `internal_error`.
  */
 
-export type Tag = "accounts" | "realtime" | "integrations" | "tools" | "sessions" | "operations" | "development";
+export type Tag = "accounts" | "realtime" | "integrations" | "tools" | "sessions" | "knowledge" | "operations" | "development";
 
 export interface Success {
   description: string;
@@ -30,11 +32,13 @@ export interface Operation {
   tag: Tag;
   /** `bearer`: `Authorization: Bearer <access token>`; `public`: no access token (some check another credential). */
   auth: "bearer" | "public";
-  responses: Partial<Record<101 | 200 | 201 | 204 | 302 | 503, Success>>;
+  responses: Partial<Record<101 | 200 | 201 | 202 | 204 | 302 | 503, Success>>;
   /** The query schema turns bad values into absent ones, so the query itself is never a 400. */
   lenientQuery?: true;
+  /** A route that reads its own body (an upload): a multipart `file` (and `title`), or JSON of this schema. */
+  upload?: { json: z.ZodType };
   /** Problem codes by status, beyond the ones added to every operation. */
-  problems?: Partial<Record<400 | 401 | 404 | 409 | 426 | 429 | 502 | 503, string[]>>;
+  problems?: Partial<Record<400 | 401 | 404 | 409 | 413 | 426 | 429 | 502 | 503, string[]>>;
 }
 
 const KNOWN_PROVIDER = { 404: ["unknown_provider"] };
@@ -280,5 +284,53 @@ export const OPERATIONS: Record<string, Operation> = {
     auth: "bearer",
     responses: { 200: { description: "The session after the restore.", schema: "SessionResponse" } },
     problems: { 404: ["session_not_found", "checkpoint_not_found"], 409: ["turn_in_progress", "session_archived"] },
+  },
+
+  "POST /api/kb/documents": {
+    summary: "Upload a document to the knowledge base",
+    description:
+      "Text, Markdown, HTML, JSON or PDF, up to 10 MB: a multipart `file` (with an optional `title`), or JSON `{title, content, mimeType}`. Answers at once with the document `pending`; indexing runs on a queue, and `status` frames with `scope: \"kb\"` and `jobId` = the document id carry its progress (`message` `\"42%\"`). A file that cannot be read ends `failed` with the reason.",
+    tag: "knowledge",
+    auth: "bearer",
+    upload: { json: CreateKbDocumentBody },
+    responses: { 202: { description: "The document, `pending`.", schema: "KbDocumentResponse" } },
+    problems: { 400: ["unsupported_type", "empty_document"] },
+  },
+  "GET /api/kb/documents": {
+    summary: "The user's documents",
+    tag: "knowledge",
+    auth: "bearer",
+    responses: { 200: { description: "Newest first, with status, chunks, progress and error.", schema: "KbDocumentsResponse" } },
+  },
+  "GET /api/kb/documents/{id}": {
+    summary: "A document with its extracted text and its chunks' places",
+    tag: "knowledge",
+    auth: "bearer",
+    responses: { 200: { description: "The document; `chunks` once it is indexed.", schema: "KbDocumentDetail" } },
+    problems: { 404: ["document_not_found"] },
+  },
+  "DELETE /api/kb/documents/{id}": {
+    summary: "Delete a document",
+    description: "Removes its original, text, chunks, keyword entries and vectors.",
+    tag: "knowledge",
+    auth: "bearer",
+    responses: { 204: { description: "Deleted." } },
+    problems: { 404: ["document_not_found"] },
+  },
+  "POST /api/kb/search": {
+    summary: "Search the knowledge base",
+    description:
+      "`hybrid` (default) fuses keyword (BM25) and vector (cosine) rankings by reciprocal rank fusion. Only chunks of `indexed` documents are found. Each result is a citation: document, chunk, heading path, offsets in the extracted text and an HTML-escaped `highlight` with `<mark>`s.",
+    tag: "knowledge",
+    auth: "bearer",
+    responses: { 200: { description: "The results, best first.", schema: "KbSearchResponse" } },
+    problems: { 409: ["reindex_required"], 502: ["embedding_failed"] },
+  },
+  "POST /api/kb/reindex": {
+    summary: "Reindex the knowledge base with the embedder configured now",
+    description: "Every document goes back to `pending` and is indexed again; until each one commits it is not found.",
+    tag: "knowledge",
+    auth: "bearer",
+    responses: { 202: { description: "How many documents were queued, and the embedder.", schema: "KbReindexResponse" } },
   },
 };

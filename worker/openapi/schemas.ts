@@ -3,6 +3,7 @@ import { AccountExport, AuthSession, MeResponse, PublicUser } from "../contract/
 import { eventsListResponse, serverFrame, ticketResponse } from "../contract/events";
 import { Integration, IntegrationEvent, ProviderName, Tool } from "../contract/integrations";
 import { SessionDetail, SessionGroups, SessionResponse, TurnResponse } from "../contract/agent";
+import { KbDocument, KbDocumentDetail, KbDocumentsResponse, KbReindexResponse, KbSearchResponse } from "../contract/kb";
 
 /**
  * The response shapes the document names under `components.schemas`. Each is
@@ -45,6 +46,7 @@ export const AuthorizationUrl = z.object({
   authorizationUrl: z.string().describe("Send the browser here; the provider redirects back to `…/{provider}/callback`."),
 });
 export const TestEventResponse = z.object({ event: serverFrame });
+export const KbDocumentResponse = z.object({ document: KbDocument });
 export const TestPingResponse = z.object({ pong: z.literal(true), hubMs: z.number() });
 
 /** Name → schema: the document's `components.schemas`, referenced by name from the operations. */
@@ -72,6 +74,12 @@ export const COMPONENTS = {
   SessionDetail,
   SessionGroups,
   TurnResponse,
+  KbDocument,
+  KbDocumentResponse,
+  KbDocumentsResponse,
+  KbDocumentDetail,
+  KbSearchResponse,
+  KbReindexResponse,
 } satisfies Record<string, z.ZodType>;
 
 export type ComponentName = keyof typeof COMPONENTS;
