@@ -40,7 +40,7 @@ export function UploadList(props: { uploads: KbUpload[]; documents: KbDocument[]
             {(upload) => {
               const row = () => rowOf(upload);
               return (
-              <li class="kb-upload" data-testid="kb-upload" data-phase={row().upload.phase} data-name={row().upload.name}>
+              <li class="kb-upload" data-testid="kb-upload" data-phase={row().upload.phase} data-name={row().upload.name} data-document-id={row().upload.documentId ?? undefined}>
                 <Show
                   when={row().upload.phase !== "failed"}
                   fallback={
