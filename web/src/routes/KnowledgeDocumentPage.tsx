@@ -7,6 +7,7 @@ import { Spinner } from "../components/Spinner";
 import { api } from "../lib/api";
 import { useEvents } from "../stores/events";
 import { chunkCount, describeKbError, formatBytes, kbDocumentQuery, mimeLabel } from "../stores/kb";
+import { keepScroll } from "./knowledge/keep-scroll";
 import { StatusBadge } from "./knowledge/StatusBadge";
 import { textBlocks, type TextBlock } from "./knowledge/text-blocks";
 import "./knowledge/knowledge.css";
@@ -33,21 +34,24 @@ export function KnowledgeDocumentPage() {
   };
   const blocks = () => (detail.data ? textBlocks(detail.data.text, cited()) : []);
 
-  let textEl: HTMLElement | undefined;
+  let rootEl: HTMLDivElement | undefined;
   // Once the text with the mark is on screen (and whenever another passage is chosen), bring the mark into view.
+  // Links to passages carry `noscroll` (see keepScroll), so the router's scroll to the top does not undo this.
   createEffect(
-    on([blocks, cited], ([, chunk]) => {
-      if (!chunk) return;
+    // Keyed on values, not on the data object: a refetch with the same text (focus, a frame) does not pull the view back.
+    on([() => detail.data?.text.length, () => cited()?.id, () => search.chunk], ([length]) => {
+      if (length === undefined) return;
       queueMicrotask(() => {
-        const mark = textEl?.querySelector<HTMLElement>("mark.kb-cited");
-        mark?.scrollIntoView({ block: "center" });
-        mark?.focus({ preventScroll: true });
+        const mark = rootEl?.querySelector<HTMLElement>("mark.kb-cited");
+        if (!mark) return rootEl?.scrollIntoView({ block: "start" });
+        mark.scrollIntoView({ block: "center" });
+        mark.focus({ preventScroll: true });
       });
     }),
   );
 
   return (
-    <div class="kb-document">
+    <div class="kb-document" ref={rootEl}>
       <p class="kb-document__back">
         <A href="/knowledge">← Back to Knowledge</A>
       </p>
@@ -66,7 +70,7 @@ export function KnowledgeDocumentPage() {
           <Spinner /> Loading the document…
         </p>
       </Show>
-      <Show when={detail.data}>{(d) => <DocumentView detail={d()} blocks={blocks()} cited={cited()} wanted={search.chunk} textRef={(el) => (textEl = el)} />}</Show>
+      <Show when={detail.data}>{(d) => <DocumentView detail={d()} blocks={blocks()} cited={cited()} wanted={search.chunk} />}</Show>
     </div>
   );
 }
@@ -76,7 +80,6 @@ function DocumentView(props: {
   blocks: TextBlock[];
   cited: KbChunkRef | undefined;
   wanted: string | undefined;
-  textRef: (el: HTMLElement) => void;
 }) {
   const doc = () => props.detail.document;
   const hrefFor = (chunk: KbChunkRef) => `/knowledge/${encodeURIComponent(doc().id)}?chunk=${encodeURIComponent(chunk.id)}`;
@@ -107,7 +110,7 @@ function DocumentView(props: {
         </p>
       </Show>
       <div class="kb-reader">
-        <article class="kb-text" ref={props.textRef} aria-label="Extracted text" data-testid="kb-text">
+        <article class="kb-text" aria-label="Extracted text" data-testid="kb-text">
           <Show when={props.detail.text !== ""} fallback={<p class="muted">No text has been extracted yet.</p>}>
             <For each={props.blocks}>
               {(block) => (
@@ -139,7 +142,7 @@ function DocumentView(props: {
                 {(chunk) => (
                   <li>
                     {/* A plain link (the router still handles it): <A> would mark every passage of this page as the current page. */}
-                    <a href={hrefFor(chunk)} aria-current={props.cited?.id === chunk.id ? "location" : undefined} class="kb-passages__link">
+                    <a href={hrefFor(chunk)} ref={keepScroll} aria-current={props.cited?.id === chunk.id ? "location" : undefined} class="kb-passages__link">
                       {passageName(chunk)}
                     </a>
                   </li>

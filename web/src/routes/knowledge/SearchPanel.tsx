@@ -7,6 +7,7 @@ import { Spinner } from "../../components/Spinner";
 import { api } from "../../lib/api";
 import { checkSearchQuery, describeKbError, formatScore, kbSearchQuery, type KbSearchParams } from "../../stores/kb";
 import { safeHighlight } from "./highlight";
+import { keepScroll } from "./keep-scroll";
 
 const MODES: { value: KbSearchMode; label: string; hint: string }[] = [
   { value: "hybrid", label: "Hybrid", hint: "meaning and exact words together" },
@@ -131,6 +132,7 @@ export function SearchPanel() {
                         {(r) => (
                           <li>
                             <A
+                              ref={keepScroll}
                               class="kb-result"
                               href={`/knowledge/${encodeURIComponent(r.documentId)}?chunk=${encodeURIComponent(r.chunkId)}`}
                               data-testid="kb-result"

@@ -7,7 +7,7 @@ import { formatBytes, reconcileUpload, uploadLabel, type KbUpload } from "../../
 function announcement(rows: { upload: KbUpload; doc?: KbDocument }[]): string {
   return rows
     .map(({ upload, doc }) => {
-      if (upload.phase === "failed") return `${upload.name}: ${upload.error ?? "failed"}`;
+      if (upload.phase === "failed") return `${upload.name}: ${(upload.error ?? "failed").replace(/\.$/, "")}`;
       if (upload.phase === "indexed") return `${upload.name}: ${uploadLabel(upload, doc)}`;
       if (upload.phase === "indexing") return `${upload.name}: indexing`;
       return `${upload.name}: ${upload.started ? "uploading" : "waiting to upload"}`;
