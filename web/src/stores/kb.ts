@@ -252,14 +252,12 @@ export function checkFile(file: { name: string; size: number }): string | undefi
   return undefined;
 }
 
-/** The words for what can go wrong with a document, its upload or a search. */
+/** The words for what can go wrong with a document, its upload or a search (the server's own words otherwise, e.g. for unsupported_type). */
 export function describeKbError(error: unknown): string {
   if (error instanceof ApiError) {
     switch (error.code) {
       case "payload_too_large":
         return `The file is larger than ${formatBytes(KB_MAX_FILE_BYTES)}, the most the knowledge base takes.`;
-      case "unsupported_type":
-        return `${error.message.replace(/\.?$/, ".")} Upload text, Markdown, HTML, JSON or PDF files.`;
       case "empty_document":
         return "The file has no text in it to index.";
     }
