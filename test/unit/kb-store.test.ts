@@ -400,6 +400,8 @@ describe("knowledge base store (solid-query)", () => {
     page.queryClient.clear();
     expect(FakeXhr.all[0]!.aborted).toBe(true);
     await page.uploader.idle();
+    // Nothing of the signed-out session is written back into the cache.
+    expect(page.queryClient.getQueryData(["kb-uploads"])).toBeUndefined();
   });
 });
 

@@ -346,6 +346,8 @@ function createKbUploader(client: ApiClient, queryClient: QueryClient): KbUpload
       accepted(key, document);
     } catch (error) {
       const cancelled = error instanceof DOMException && error.name === "AbortError";
+      // Cancelled because the rows were dropped (sign-out): there is no row left to tell.
+      if (cancelled && queryClient.getQueryData(kbKeys.uploads) === undefined) return;
       updateItem(key, (i) => ({ ...i, phase: "failed", error: cancelled ? "The upload was cancelled." : describeKbError(error) }));
       update((u) => (awaitingAnswer(u.items) ? u : { ...u, early: {} }));
     } finally {
