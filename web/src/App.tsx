@@ -5,6 +5,7 @@ import { RequireGuest, RequireUser } from "./components/guards";
 import { AppsPage } from "./routes/AppsPage";
 import { ChatPage } from "./routes/ChatPage";
 import { IntegrationsPage } from "./routes/IntegrationsPage";
+import { KnowledgeDocumentPage } from "./routes/KnowledgeDocumentPage";
 import { KnowledgePage } from "./routes/KnowledgePage";
 import { LoginPage } from "./routes/LoginPage";
 import { NotFoundPage } from "./routes/NotFoundPage";
@@ -34,6 +35,7 @@ export function App() {
           <Route path="/integrations" component={IntegrationsPage} />
           <Route path="/chat/:id?" component={ChatPage} />
           <Route path="/knowledge" component={KnowledgePage} />
+          <Route path="/knowledge/:id" component={KnowledgeDocumentPage} />
           <Route path="/templates" component={TemplatesPage} />
           <Route path="/projects" component={ProjectsPage} />
           <Route path="/apps" component={AppsPage} />

@@ -36,6 +36,8 @@ export interface ApiClientOptions {
    */
   locks?: TabLocks | null;
   channel?: TabChannel | null;
+  /** The request type uploads go through (fetch reports no upload progress); a fake in tests. */
+  XMLHttpRequest?: typeof XMLHttpRequest;
 }
 
 /** The part of the Web Locks API (`navigator.locks`) the client uses. */
@@ -78,6 +80,12 @@ export interface RequestOptions {
  * answered that way regardless.)
  */
 const WEB_CLIENT_HEADERS = { [WEB_CLIENT_HEADER]: WEB_CLIENT_VALUE };
+
+export interface UploadOptions {
+  signal?: AbortSignal;
+  /** Bytes of the request body sent so far, and the body's whole size, as the browser reports them. */
+  onProgress?: (sentBytes: number, totalBytes: number) => void;
+}
 
 export type ApiClient = ReturnType<typeof createApiClient>;
 
@@ -186,10 +194,53 @@ export function createApiClient(options: ApiClientOptions = {}) {
     return session;
   }
 
+  /**
+   * A multipart body sent with XMLHttpRequest, whose `upload` reports the
+   * bytes sent (fetch cannot). Its answer becomes a `Response`, so auth and
+   * error mapping are the same as for every other call.
+   */
+  function sendForm(path: string, form: FormData, opts: UploadOptions, token: string | null): Promise<Response> {
+    const Xhr = options.XMLHttpRequest ?? globalThis.XMLHttpRequest;
+    return new Promise<Response>((resolve, reject) => {
+      if (opts.signal?.aborted) return reject(new DOMException("The upload was cancelled.", "AbortError"));
+      const xhr = new Xhr();
+      xhr.open("POST", `${baseUrl}${path}`);
+      xhr.setRequestHeader("accept", "application/json");
+      if (token) xhr.setRequestHeader("authorization", `Bearer ${token}`);
+      xhr.responseType = "text";
+      const abort = () => xhr.abort();
+      opts.signal?.addEventListener("abort", abort, { once: true });
+      const done = () => opts.signal?.removeEventListener("abort", abort);
+      xhr.upload.onprogress = (e: ProgressEvent) => {
+        if (e.lengthComputable) opts.onProgress?.(e.loaded, e.total);
+      };
+      xhr.onload = () => {
+        done();
+        const nullBody = xhr.status === 204 || xhr.status === 205 || xhr.status === 304;
+        const type = xhr.getResponseHeader("content-type");
+        resolve(new Response(nullBody ? null : xhr.responseText, { status: xhr.status, headers: type ? { "content-type": type } : {} }));
+      };
+      xhr.onabort = () => {
+        done();
+        reject(new DOMException("The upload was cancelled.", "AbortError"));
+      };
+      xhr.onerror = xhr.ontimeout = () => {
+        done();
+        reject(new ApiError(0, "network_error", "Could not reach TaskPilot. Check your connection and try again."));
+      };
+      xhr.send(form);
+    });
+  }
+
   async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     if (opts.anonymous) return parseResponse<T>(await send(method, path, opts, null));
+    return parseResponse<T>(await withAuth((token) => send(method, path, opts, token)));
+  }
+
+  /** Sends with the current access token; on a 401, once more with a newer one (another tab's, or one refresh of our own). */
+  async function withAuth(sendWith: (token: string | null) => Promise<Response>): Promise<Response> {
     let token = accessToken();
-    let res = await send(method, path, opts, token);
+    let res = await sendWith(token);
     // At most: the newer token someone else already got (this tab's other requests, or another tab's broadcast),
     // then one refresh of our own. A token taken over from elsewhere may itself be past its time.
     for (let attempt = 0, refreshed = false; attempt < 2 && res.status === 401 && !refreshed; attempt++) {
@@ -203,9 +254,9 @@ export function createApiClient(options: ApiClientOptions = {}) {
       }
       if (!next) throw new ApiError(401, "session_expired", "Your session has ended. Please sign in again.");
       token = next;
-      res = await send(method, path, opts, token);
+      res = await sendWith(token);
     }
-    return parseResponse<T>(res);
+    return res;
   }
 
   return {
@@ -214,6 +265,9 @@ export function createApiClient(options: ApiClientOptions = {}) {
     post: <T>(path: string, body?: unknown, opts?: RequestOptions) => request<T>("POST", path, { ...opts, body: body ?? {} }),
     patch: <T>(path: string, body: unknown, opts?: RequestOptions) => request<T>("PATCH", path, { ...opts, body }),
     delete: <T>(path: string, opts?: RequestOptions) => request<T>("DELETE", path, opts),
+    /** POSTs a multipart form, reporting the bytes sent as they go (a retry after a refresh starts again from 0). */
+    upload: async <T>(path: string, form: FormData, opts: UploadOptions = {}): Promise<T> =>
+      parseResponse<T>(await withAuth((token) => sendForm(path, form, opts, token))),
 
     get user() {
       return current?.user ?? null;

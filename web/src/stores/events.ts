@@ -1,5 +1,6 @@
 import { createContext, createSignal, useContext } from "solid-js";
 import type { ServerFrame } from "../../../worker/contract/events";
+import { kbProgressPercent } from "../../../worker/contract/kb";
 import { api as defaultClient, type ApiClient } from "../lib/api";
 import { EventsConnection, type EventsConnectionOptions } from "../lib/events";
 
@@ -43,6 +44,7 @@ export function useEvents(): EventsStore {
 export function describeEvent(frame: ServerFrame): string {
   switch (frame.kind) {
     case "status":
+      if (frame.scope === "kb") return describeKbStatus(frame.status, frame.message);
       return frame.message || `${frame.scope} ${frame.status}`;
     case "step":
       return `${frame.agent}: ${frame.message}`;
@@ -57,4 +59,13 @@ export function describeEvent(frame: ServerFrame): string {
     case "spec":
       return `${frame.event.replace(/^spec\./, "").replace(/_/g, " ")}${frame.phase ? ` (${frame.phase})` : ""}`;
   }
+}
+
+/** A knowledge-base `status` frame in words: its message alone is only a percent. */
+function describeKbStatus(status: string, message: string): string {
+  const percent = kbProgressPercent(message);
+  if (status === "failed") return `A document could not be indexed: ${message}`;
+  if (status === "indexed") return "A document is indexed";
+  if (status === "pending") return "A document is waiting to be indexed";
+  return percent === null ? `Indexing a document` : `Indexing a document: ${percent}%`;
 }

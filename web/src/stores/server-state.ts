@@ -1,6 +1,7 @@
 import type { QueryClient } from "@tanstack/solid-query";
 import type { EventsStore } from "./events";
 import { invalidateForFrame } from "./integrations";
+import { invalidateForKbFrame } from "./kb";
 import { invalidateForSessionFrame, invalidateToolsForFrame } from "./sessions";
 
 /**
@@ -14,6 +15,7 @@ export function invalidateOnEvents(queryClient: QueryClient, events: Pick<Events
     events.on("step", (frame) => void invalidateForSessionFrame(queryClient, frame)),
     events.on("chat", (frame) => void invalidateForSessionFrame(queryClient, frame)),
     events.on("status", (frame) => void invalidateForSessionFrame(queryClient, frame)),
+    events.on("status", (frame) => void invalidateForKbFrame(queryClient, frame)),
     events.onResync(() => void queryClient.invalidateQueries()),
   ];
   return () => {
