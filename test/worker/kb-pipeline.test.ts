@@ -192,7 +192,7 @@ describe("the indexing pipeline", () => {
     const ctx = createExecutionContext();
     await consumeKbIndex(batch, q.env, failing);
     const result = await getQueueResult(batch, ctx);
-    expect(result.retryMessages.map((m) => m.msgId)).toEqual(["m1"]);
+    expect(result.retryMessages.map((m: { msgId: string }) => m.msgId)).toEqual(["m1"]);
     // Backoff per delivery: 10 s, 20 s, 40 s … capped at 5 minutes.
     expect([1, 2, 3, 6, 20].map(retryDelaySeconds)).toEqual([10, 20, 40, 300, 300]);
     expect(result.explicitAcks).toEqual([]);
