@@ -156,6 +156,33 @@ export default async function setup(project: TestProject): Promise<() => Promise
     arrivals.set(key, waiting.filter((w) => w.count > list.length));
   };
 
+  /**
+   * `POST /v1/embeddings`: refuses what the API refuses (no input, an empty
+   * string, more than 2,048 inputs), plays a scripted status answer if one is
+   * queued, else answers a deterministic vector per input (`dimensions`, or
+   * 1,536), listed in reverse order so clients must sort by `index`.
+   */
+  const embeddings = (req: IncomingMessage, res: ServerResponse, text: string) => {
+    const key = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
+    if (!key) return send(res, 401, { error: { message: "You didn't provide an API key.", type: "invalid_request_error", param: null, code: null } });
+    const body = JSON.parse(text) as { input?: unknown; model?: string; dimensions?: number };
+    const inputs = Array.isArray(body.input) ? body.input : [body.input];
+    if (inputs.length === 0 || inputs.length > 2048 || inputs.some((i) => typeof i !== "string" || i === "")) {
+      record(key, 400, body);
+      return send(res, 400, { error: { message: "'$.input' is invalid. Please check the API reference.", type: "invalid_request_error", param: null, code: null } });
+    }
+    const next = scripts.get(key)?.shift();
+    if (next && "status" in next) {
+      record(key, next.status, body);
+      return send(res, next.status, next.body, next.headers);
+    }
+    record(key, 200, body);
+    const dims = body.dimensions ?? 1536;
+    const vector = (s: string) => Array.from({ length: dims }, (_, d) => Math.sin((s.length + 1) * (d + 1) + s.charCodeAt(d % s.length)));
+    const data = (inputs as string[]).map((s, index) => ({ object: "embedding", index, embedding: vector(s) })).reverse();
+    return send(res, 200, { object: "list", data, model: body.model, usage: { prompt_tokens: inputs.length, total_tokens: inputs.length } });
+  };
+
   const server = createServer((req, res) => {
     void (async () => {
       const text = await readBody(req);
@@ -173,6 +200,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         if ((received.get(key)?.length ?? 0) < count) await new Promise<void>((notify) => arrivals.set(key, [...(arrivals.get(key) ?? []), { count, notify }]));
         return send(res, 200, { count: received.get(key)?.length ?? 0 });
       }
+      if (url.pathname === "/v1/embeddings" && req.method === "POST") return embeddings(req, res, text);
       if (url.pathname !== "/v1/chat/completions" || req.method !== "POST") {
         return send(res, 404, { error: { message: `Invalid URL (${req.method} ${url.pathname})`, type: "invalid_request_error", param: null, code: null } });
       }

@@ -12,7 +12,7 @@
 const BLOCK = "\u0001";
 const LINE = "\u0002";
 
-const SKIPPED = "script, style, template, noscript, svg, iframe, object, canvas, button, select, textarea, head > title";
+const SKIPPED = "script, style, template, noscript, svg, iframe, object, canvas, button, select, textarea, title";
 const BLOCKS = new Set([
   "address", "article", "aside", "blockquote", "dd", "details", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer",
   "form", "header", "hr", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "ul",
@@ -40,7 +40,7 @@ export async function htmlToText(html: string): Promise<string> {
   let title = "";
   let sawH1 = false;
   const rewriter = new HTMLRewriter()
-    .on("head > title", {
+    .on("title", {
       text(chunk) {
         title += chunk.text;
       },
