@@ -98,7 +98,7 @@ describe("the local vector index (a KnowledgeIndex Durable Object per user)", ()
     const query = randomVectors(1, SIG.dimensions, 12)[0]!;
     const before = await index().query(user, SIG, query, 10);
     const ns = env.KB_VECTORS as unknown as DurableObjectNamespace<KnowledgeIndex>;
-    const rebuilt = await runInDurableObject(ns.get(ns.idFromName(user)), (_instance: KnowledgeIndex, state) => {
+    const rebuilt = await runInDurableObject(ns.get(ns.idFromName(user)), (_instance: unknown, state: DurableObjectState) => {
       const fresh = new KnowledgeIndex(state, env as unknown as Env);
       return { stats: fresh.stats(), query: fresh.query(SIG, query, 10) };
     });
