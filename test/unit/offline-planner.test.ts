@@ -76,11 +76,11 @@ describe("offline planner: each example request becomes the right tool call", ()
     expect(firstCall("list slack channels").name).toBe("slack.list_channels");
   });
 
-  it("“search my notes for …” → kb.search when offered, else says the knowledge base isn't available", () => {
+  it("“search my notes for …” → kb.search when offered, else says there is nothing indexed to search yet", () => {
     expect(firstCall("search my notes for onboarding")).toMatchObject({ name: "kb.search", args: { query: "onboarding" } });
     const res = plan({ messages: [user("search my notes for onboarding")], tools: without("kb.") }, clock);
     expect(res).toMatchObject({ finishReason: "stop", toolCalls: [] });
-    expect(res.content).toBe("The knowledge base isn't available, so I can't search your notes.");
+    expect(res.content).toBe("Your knowledge base has no indexed documents yet, so there is nothing to search. Upload some on the [Knowledge page](/knowledge), then ask again.");
   });
 
   it("every example in the help text is one the planner understands", () => {
@@ -179,6 +179,9 @@ describe("offline planner: composing the answer from tool results", () => {
   it("provider text cannot turn into links or markup; only http(s) sources become links", () => {
     expect(md("[click](javascript:alert(1)) <img>")).toBe("\\[click\\](javascript:alert(1)) \\<img\\>");
     expect(link({ url: "javascript:alert(1)", label: "x" })).toBe("x");
+    expect(link({ url: "//evil.test/p", label: "x" })).toBe("x");
+    expect(link({ url: "/\\evil.test", label: "x" })).toBe("x");
+    expect(link({ url: "/knowledge/d1?chunk=d1%3A0", label: "Guide" })).toBe("[Guide](/knowledge/d1?chunk=d1%3A0)");
     expect(link({ url: "https://a.test/p (1)", label: "a" })).toBe("[a](https://a.test/p%20%281%29)");
   });
 });

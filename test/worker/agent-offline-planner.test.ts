@@ -1,13 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
 import type { ModelMessage } from "../../worker/agent/model";
 import { OfflinePlanner } from "../../worker/agent/offline-planner";
 import type { ToolOutcome } from "../../worker/contract/tools";
 import type { ProviderId } from "../../worker/integrations/providers";
-import { defineTool } from "../../worker/tools/define";
 import { liveToolContext, toolsForUser } from "../../worker/tools/live";
 import { toolMenu } from "../../worker/tools/meta";
-import { toolRegistry } from "../../worker/tools/registry";
+import "../../worker/kb/routes";
+import { addDocument, GUIDE, quietEnv, runIndexing } from "./kb-helpers";
 import { recordingRuntime, resultOf, runTool, sandboxUser, simulate, toolEnv } from "./tools-helpers";
 
 /**
@@ -96,29 +95,20 @@ describe("offline planner against the sandbox: every example request completes",
     expect(open.items.find((i) => i.number === issue.number)?.title).toBe("Offline planner check");
   });
 
-  it("“search my notes for …”: not available without a knowledge base; with one registered, its results and sources", async () => {
+  it("“search my notes for …”: told to upload first while nothing is indexed; then the passages, each linked to its place", async () => {
     const u = await sandboxUser(EVERY);
-    expect((await turn(u.userId, "search my notes for onboarding")).answer).toBe("The knowledge base isn't available, so I can't search your notes.");
-    const unregister = toolRegistry.register({
-      id: "kb",
-      tools: [
-        defineTool({
-          name: "kb.search",
-          description: "Search the user's notes and documents.",
-          parameters: z.object({ query: z.string().min(1).max(500) }),
-          async run(args) {
-            return { items: [{ title: "Onboarding", snippet: `Notes about ${args.query}`, source: { url: "https://notes.example/onboarding", label: "Onboarding.md" } }], more: null };
-          },
-        }),
-      ],
-    });
-    try {
-      const { answer, outcomes } = await turn(u.userId, "search my notes for onboarding");
-      expect(outcomes.map((o) => o.call)).toEqual(["kb.search"]);
-      expect(answer).toContain("- [Onboarding.md](https://notes.example/onboarding) — Notes about onboarding");
-    } finally {
-      unregister();
-    }
+    expect((await turn(u.userId, "search my notes for telescope")).answer).toBe(
+      "Your knowledge base has no indexed documents yet, so there is nothing to search. Upload some on the [Knowledge page](/knowledge), then ask again.",
+    );
+    const q = quietEnv();
+    const doc = await addDocument(q, { id: u.userId, token: "" }, "Field guide.md", GUIDE);
+    expect(await runIndexing(q, { id: u.userId, token: "" }, doc)).toBe("indexed");
+
+    const { answer, outcomes } = await turn(u.userId, "search my notes for refracting telescope");
+    expect(outcomes.map((o) => o.call)).toEqual(["kb.search"]);
+    expect(answer).toMatch(/^Found \d+ notes? matching “refracting telescope”:/);
+    expect(answer).toContain(`[Field guide.md › Observatory](/knowledge/${doc.id}?chunk=${encodeURIComponent(`${doc.id}:`)}`);
+    expect(answer).toContain("refracting telescope");
   });
 
   it("past the meta-tools threshold the same request goes through tools_search and tools_call", async () => {

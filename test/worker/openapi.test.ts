@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { DeleteAccountBody, LoginBody, LogoutBody, RefreshBody, RegisterBody } from "../../worker/contract/auth";
 import { StartAuthBody } from "../../worker/contract/integrations";
+import { CreateKbDocumentBody } from "../../worker/contract/kb";
 import { validatedBy } from "../../worker/http/validate";
 import "../../worker/index";
 import { buildOpenApiDocument, documentedApp, type OpenApiDocument } from "../../worker/openapi";
@@ -130,8 +131,11 @@ describe("GET /api/openapi.json", () => {
       expect(body.required, key).toBe(true);
       expect(body.content["application/json"]!.schema, key).toEqual(asRequest(schema));
     }
-    // And every route that validates a JSON body documents one; no other route claims one.
-    for (const [key, op] of ops) expect(op.requestBody !== undefined, key).toBe(bodySchemaOf(key) !== undefined);
+    // And every route that validates a JSON body documents one, as does an upload route that reads its own; no other route claims one.
+    for (const [key, op] of ops) expect(op.requestBody !== undefined, key).toBe(bodySchemaOf(key) !== undefined || OPERATIONS[key]?.upload !== undefined);
+    const upload = ops.get("POST /api/kb/documents")!.requestBody as { content: Record<string, { schema: Json }> };
+    expect(Object.keys(upload.content)).toEqual(["multipart/form-data", "application/json"]);
+    expect(upload.content["application/json"]!.schema).toEqual(asRequest(CreateKbDocumentBody));
     const register = ops.get("POST /api/auth/register")!.requestBody as { content: Record<string, { schema: { required: string[]; properties: Json } }> };
     expect(register.content["application/json"]!.schema.required).toEqual(["email", "password"]);
     expect(register.content["application/json"]!.schema.properties.password).toMatchObject({ minLength: 8, maxLength: 256 });

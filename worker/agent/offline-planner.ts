@@ -218,7 +218,8 @@ export function md(text: unknown): string {
 export function link(source: unknown, fallback = "link"): string {
   if (!isRecord(source) || typeof source.url !== "string") return md(fallback);
   const label = md(typeof source.label === "string" && source.label.trim() ? source.label : fallback);
-  if (!/^https?:\/\//i.test(source.url)) return label;
+  // A provider's https link, or a path in this app (a knowledge-base citation); never `//host` or another scheme.
+  if (!/^https?:\/\//i.test(source.url) && !/^\/(?![/\\])/.test(source.url)) return label;
   return `[${label}](${source.url.replace(/[()\s<>]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`)})`;
 }
 
@@ -394,7 +395,7 @@ function capabilities(offered: Tool[], meta: boolean): string {
   const line = (example: string, tool: string) => {
     const integration = integrationOf(tool);
     const ready = meta || names.has(tool);
-    const note = ready ? "" : tool.startsWith("kb.") ? " (the knowledge base is not available)" : ` (connect ${integration} first)`;
+    const note = ready ? "" : tool.startsWith("kb.") ? " (upload documents on the Knowledge page first)" : ` (connect ${integration} first)`;
     return `- “${example}”${note}`;
   };
   const tools = ["gmail.search_messages", "calendar.list_events", "slack.post_message", "github.create_issue", "github.list_repos", "kb.search"];
@@ -408,7 +409,7 @@ function capabilities(offered: Tool[], meta: boolean): string {
 }
 
 function notOffered(intent: Intent): string {
-  if (intent.tool.startsWith("kb.")) return "The knowledge base isn't available, so I can't search your notes.";
+  if (intent.tool.startsWith("kb.")) return "Your knowledge base has no indexed documents yet, so there is nothing to search. Upload some on the [Knowledge page](/knowledge), then ask again.";
   const name = integrationOf(intent.tool) ?? "that integration";
   return `I can't ${intent.what} yet: ${name} isn't connected. Connect ${name} on the [Integrations page](/integrations), then ask again.`;
 }

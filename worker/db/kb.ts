@@ -39,6 +39,16 @@ export function toKbDocument(row: KbDocumentRow): KbDocument {
   };
 }
 
+/** Whether the user has anything to search: `kb.search` is offered only then. */
+export async function hasIndexedKbDocument(db: Database, userId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: kbDocuments.id })
+    .from(kbDocuments)
+    .where(and(eq(kbDocuments.userId, userId), eq(kbDocuments.status, "indexed")))
+    .limit(1);
+  return row !== undefined;
+}
+
 export async function insertKbDocument(db: Database, row: typeof kbDocuments.$inferInsert): Promise<KbDocumentRow> {
   const [inserted] = await db.insert(kbDocuments).values(row).returning();
   return inserted!;

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { database } from "../db/client";
+import { hasIndexedKbDocument } from "../db/kb";
 import { AppError } from "../errors";
 import { defineTool } from "../tools/define";
 import { toolRegistry } from "../tools/registry";
@@ -30,7 +32,8 @@ const search = defineTool({
       chunkId: r.chunkId,
       title: r.title,
       ...(r.headingPath.length ? { section: r.headingPath.join(" › ") } : {}),
-      text: clip(r.text, 1_200).text,
+      // The section names the headings; the passage itself is the text under them.
+      text: clip(r.text.replace(/^#{1,6}[ \t].*$\n*/gm, "").trim(), 1_200).text,
       score: r.score,
       source: { url: citationUrl(r.documentId, r.chunkId), label: r.headingPath.length ? `${r.title} › ${r.headingPath.at(-1)}` : r.title },
     }));
@@ -38,4 +41,5 @@ const search = defineTool({
   },
 });
 
-toolRegistry.register({ id: "kb", tools: [search] });
+/** Offered while the user has at least one indexed document: an empty knowledge base is nothing the agent should reach for. */
+toolRegistry.register({ id: "kb", available: (env, userId) => hasIndexedKbDocument(database(env), userId), tools: [search] });
