@@ -11,35 +11,19 @@
 // --remote (keys from the environment only: set TOKEN_ENCRYPTION_KEYS to the
 // value the deployed worker has). Every write is a compare-and-swap on the
 // envelopes it read, so running it while the worker serves is safe.
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
 import { build } from "esbuild";
+import { d1Target, parseD1Args, wrangler } from "./lib/d1-cli.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const WRANGLER = join(root, "node_modules", "wrangler", "bin", "wrangler.js");
-const OFFLINE_ENV = { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", WRANGLER_SEND_ERROR_REPORTS: "false" };
 /** Keeps each `--command` well under the shortest command-line limit (Windows, 32 KiB). */
 const MAX_COMMAND_CHARS = 20_000;
 
-const { values } = parseArgs({
-  options: {
-    remote: { type: "boolean", default: false },
-    local: { type: "boolean", default: false },
-    env: { type: "string" },
-    "persist-to": { type: "string" },
-    database: { type: "string", default: "DB" },
-    config: { type: "string", default: join(root, "wrangler.toml") },
-  },
-});
-if (values.remote && (values.local || values["persist-to"])) {
-  console.error("--remote cannot be combined with --local or --persist-to.");
-  process.exit(2);
-}
+const { values } = parseD1Args();
 
 /** The rotation code is the worker's own (worker/integrations/rotate.ts), bundled for Node so both use one implementation. */
 async function loadRotation() {
@@ -72,28 +56,7 @@ function devVarsKeys() {
   return undefined;
 }
 
-function wrangler(args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WRANGLER, ...args], {
-      cwd: root,
-      env: values.remote ? process.env : { ...process.env, ...OFFLINE_ENV, CI: "true" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve(stdout) : reject(new Error(`wrangler d1 execute exited with ${code}\n${stderr || stdout}`))));
-  });
-}
-
-const target = [
-  ...(values.remote ? ["--remote"] : ["--local", ...(values["persist-to"] ? ["--persist-to", values["persist-to"]] : [])]),
-  ...(values.env ? ["--env", values.env] : []),
-  "--config",
-  values.config,
-];
+const target = d1Target(values);
 
 /** Runs statements through `wrangler d1 execute --json`, a few per command, and returns one result per statement. */
 async function runSql(statements) {
@@ -105,7 +68,7 @@ async function runSql(statements) {
   }
   const results = [];
   for (const chunk of chunks) {
-    const out = await wrangler(["d1", "execute", values.database, "--json", "--yes", "--command", chunk.join(";\n"), ...target]);
+    const out = await wrangler(["d1", "execute", values.database, "--json", "--yes", "--command", chunk.join(";\n"), ...target], { remote: values.remote });
     const parsed = JSON.parse(out);
     if (!Array.isArray(parsed) || parsed.length !== chunk.length) throw new Error(`wrangler answered ${parsed.length ?? "no"} results for ${chunk.length} statements`);
     results.push(...parsed);

@@ -1,0 +1,61 @@
+// What the scripts that work on the D1 database through `wrangler d1 …` share (keys:rotate, db:export,
+// db:import): the same flags (--remote, --local, --env, --persist-to, --database, --config), the same
+// target arguments, and one way to run wrangler (offline for the local database).
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { OFFLINE_ENV, PROJECT_ROOT } from "./dev-server.mjs";
+
+const WRANGLER = join(PROJECT_ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+
+export const D1_OPTIONS = {
+  remote: { type: "boolean", default: false },
+  local: { type: "boolean", default: false },
+  env: { type: "string" },
+  "persist-to": { type: "string" },
+  database: { type: "string", default: "DB" },
+  config: { type: "string", default: join(PROJECT_ROOT, "wrangler.toml") },
+};
+
+/** Parses the shared flags plus a script's own; refuses --remote mixed with local-only flags. */
+export function parseD1Args(extra = {}, { allowPositionals = false } = {}) {
+  const parsed = parseArgs({ options: { ...D1_OPTIONS, ...extra }, allowPositionals });
+  if (parsed.values.remote && (parsed.values.local || parsed.values["persist-to"])) {
+    console.error("--remote cannot be combined with --local or --persist-to.");
+    process.exit(2);
+  }
+  return parsed;
+}
+
+/** The arguments that point a `wrangler d1` command at the chosen database. */
+export function d1Target(values) {
+  return [
+    ...(values.remote ? ["--remote"] : ["--local", ...(values["persist-to"] ? ["--persist-to", values["persist-to"]] : [])]),
+    ...(values.env ? ["--env", values.env] : []),
+    "--config",
+    values.config,
+  ];
+}
+
+/** Runs wrangler with `args` and resolves with its stdout; rejects with its output when it fails. */
+export function wrangler(args, { remote = false } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [WRANGLER, ...args], {
+      cwd: PROJECT_ROOT,
+      env: remote ? process.env : { ...process.env, ...OFFLINE_ENV, CI: "true" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve(stdout) : reject(new Error(`wrangler ${args.slice(0, 2).join(" ")} exited with ${code}\n${stderr || stdout}`))));
+  });
+}
+
+/** One SQL command through `wrangler d1 execute --json`; returns the rows of each statement. */
+export async function d1Query(values, sql) {
+  const out = await wrangler(["d1", "execute", values.database, "--json", "--yes", "--command", sql, ...d1Target(values)], { remote: values.remote });
+  return JSON.parse(out.slice(out.indexOf("["))).map((r) => r.results ?? []);
+}
