@@ -33,13 +33,26 @@ function random(seed) {
   };
 }
 
-/** 5,000 made-up words; picked with a Zipf-like skew, as words in real prose are. */
+/**
+ * 5,000 English-shaped words: common nouns, then their inflections and compounds (so a query word has
+ * relatives, as in real text). Real words matter: the tokenizer splits made-up syllables into many more
+ * tokens per byte than prose, which would make chunks (and the cost per MB) unrealistic.
+ */
+const COMMON =
+  "time year people way day man thing woman life child world school state family student group country problem hand part place case week company " +
+  "system program question work government number night point home water room mother area money story fact month lot right study book eye job word " +
+  "business issue side kind head house service friend father power hour game line end member law car city community name president team minute idea " +
+  "body information back parent face level office door health person art war history party result change morning reason research girl guy moment air " +
+  "teacher force education harbour lighthouse orchard garden river bridge market station engine signal harvest winter summer letter ledger invoice " +
+  "report meeting budget project contract customer product order shipment warehouse schedule deadline review release feature design network server";
 function vocabulary(rand) {
-  const syllables = ["ka", "lo", "mi", "ne", "ru", "sa", "te", "vo", "zi", "an", "el", "or", "ul", "is", "dra", "ple", "stro", "qua", "ben", "tor"];
-  const words = new Set();
+  const base = COMMON.split(" ");
+  const suffixes = ["s", "ing", "ed", "er", "ness", "ful", "ly", "less"];
+  const words = new Set(base);
   while (words.size < 5000) {
-    const n = 2 + Math.floor(rand() * 3);
-    words.add(Array.from({ length: n }, () => syllables[Math.floor(rand() * syllables.length)]).join(""));
+    const a = base[Math.floor(rand() * base.length)];
+    const b = base[Math.floor(rand() * base.length)];
+    words.add(rand() < 0.6 ? `${a}${suffixes[Math.floor(rand() * suffixes.length)]}` : `${a}${b}`);
   }
   return [...words];
 }

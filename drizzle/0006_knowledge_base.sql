@@ -55,18 +55,20 @@ CREATE TABLE `kb_texts` (
 -- the text is stored once, in kb_chunks; the two triggers below keep the
 -- index in step with every insert and delete, including the cascade from a
 -- deleted document or user. Plain trigger bodies only: wrangler's migration
--- splitter has mis-split bodies containing CASE … END.
-CREATE VIRTUAL TABLE `kb_chunks_fts` USING fts5(`text`, `heading_path`, content='kb_chunks', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2');
+-- splitter has mis-split bodies containing CASE … END. `user_id` is indexed
+-- too, so a search matches `user_id:"…" AND (terms)` and FTS5 intersects the
+-- user's postings first: one user's search never scores another's chunks.
+CREATE VIRTUAL TABLE `kb_chunks_fts` USING fts5(`text`, `heading_path`, `user_id`, content='kb_chunks', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2');
 --> statement-breakpoint
 CREATE TRIGGER `kb_chunks_fts_insert` AFTER INSERT ON `kb_chunks` BEGIN
-  INSERT INTO `kb_chunks_fts`(rowid, `text`, `heading_path`) VALUES (new.rowid, new.`text`, new.`heading_path`);
+  INSERT INTO `kb_chunks_fts`(rowid, `text`, `heading_path`, `user_id`) VALUES (new.rowid, new.`text`, new.`heading_path`, new.`user_id`);
 END;
 --> statement-breakpoint
 CREATE TRIGGER `kb_chunks_fts_delete` AFTER DELETE ON `kb_chunks` BEGIN
-  INSERT INTO `kb_chunks_fts`(`kb_chunks_fts`, rowid, `text`, `heading_path`) VALUES ('delete', old.rowid, old.`text`, old.`heading_path`);
+  INSERT INTO `kb_chunks_fts`(`kb_chunks_fts`, rowid, `text`, `heading_path`, `user_id`) VALUES ('delete', old.rowid, old.`text`, old.`heading_path`, old.`user_id`);
 END;
 --> statement-breakpoint
 CREATE TRIGGER `kb_chunks_fts_update` AFTER UPDATE ON `kb_chunks` BEGIN
-  INSERT INTO `kb_chunks_fts`(`kb_chunks_fts`, rowid, `text`, `heading_path`) VALUES ('delete', old.rowid, old.`text`, old.`heading_path`);
-  INSERT INTO `kb_chunks_fts`(rowid, `text`, `heading_path`) VALUES (new.rowid, new.`text`, new.`heading_path`);
+  INSERT INTO `kb_chunks_fts`(`kb_chunks_fts`, rowid, `text`, `heading_path`, `user_id`) VALUES ('delete', old.rowid, old.`text`, old.`heading_path`, old.`user_id`);
+  INSERT INTO `kb_chunks_fts`(rowid, `text`, `heading_path`, `user_id`) VALUES (new.rowid, new.`text`, new.`heading_path`, new.`user_id`);
 END;

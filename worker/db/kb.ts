@@ -197,18 +197,27 @@ export interface KeywordHit {
 }
 
 /**
- * Keyword search over the user's indexed chunks. `match` is an FTS5 query
- * built by ../kb/search.ts from quoted terms only, never the raw input.
- * Headings weigh half of the body text.
+ * Keyword search over the user's indexed chunks. `terms` is an FTS5
+ * expression built by ../kb/highlight.ts from quoted words only, never the
+ * raw input. The user's own id is a column of the index, so the match starts
+ * from that user's postings and never scores another user's chunks.
+ * Headings weigh half of the body text; the id column nothing.
  */
-export async function keywordSearchKb(db: Database, userId: string, match: string, limit: number): Promise<KeywordHit[]> {
+export async function keywordSearchKb(db: Database, userId: string, terms: string, limit: number): Promise<KeywordHit[]> {
+  const match = `user_id:"${userId.replaceAll('"', '""')}" AND (${terms})`;
+  // The best matches come from the index alone (FTS5 ranks `ORDER BY rank LIMIT` without materialising a join);
+  // only those few are joined to check that they are this user's chunks of an indexed document.
   const rows = await db.all<{ id: string; rank: number }>(sql`
-    SELECT c.id AS id, bm25(kb_chunks_fts, 1.0, 0.5) AS rank
-    FROM kb_chunks_fts
-    JOIN kb_chunks c ON c.rowid = kb_chunks_fts.rowid
+    SELECT c.id AS id, f.rank AS rank
+    FROM (
+      SELECT rowid, rank FROM kb_chunks_fts
+      WHERE kb_chunks_fts MATCH ${match} AND rank MATCH 'bm25(1.0, 0.5, 0.0)'
+      ORDER BY rank LIMIT ${limit + 20}
+    ) AS f
+    JOIN kb_chunks c ON c.rowid = f.rowid
     JOIN kb_documents d ON d.id = c.document_id
-    WHERE kb_chunks_fts MATCH ${match} AND c.user_id = ${userId} AND d.status = 'indexed'
-    ORDER BY rank
+    WHERE c.user_id = ${userId} AND d.status = 'indexed'
+    ORDER BY f.rank
     LIMIT ${limit}`);
   return rows.map((r) => ({ id: r.id, score: -r.rank }));
 }

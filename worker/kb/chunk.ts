@@ -182,19 +182,23 @@ function splitOversized(text: string, block: Block, max: number): Array<[number,
   return splitAt(text, block.start, block.end, lineStarts(text, block.start, block.end), max, byWords);
 }
 
-/** Where the overlap of the next chunk starts: the latest sentence (else word) start in the previous chunk whose tail stays within `budget` tokens. */
-function overlapStart(text: string, prev: { start: number; end: number }, fenceSpans: Array<[number, number]>, budget: number): number | undefined {
+/**
+ * Where the overlap of the next chunk starts: the earliest sentence start
+ * (else word start) in the previous chunk whose tail stays within `budget`
+ * tokens. The tail's size is first estimated from the chunk's own
+ * characters-per-token, then checked with one count (and moved forward
+ * while it is over), so a long document costs a couple of counts per chunk.
+ */
+function overlapStart(text: string, prev: { start: number; end: number; tokens: number }, atomic: Array<[number, number]>, budget: number): number | undefined {
   if (budget <= 0) return undefined;
-  const inFence = (p: number) => fenceSpans.some(([s, e]) => p > s && p < e);
-  for (const candidates of [sentenceEnds(text, prev.start, prev.end), wordStarts(text, prev.start, prev.end)]) {
-    let best: number | undefined;
-    for (let i = candidates.length - 1; i >= 0; i--) {
-      const p = candidates[i]!;
-      if (inFence(p)) continue;
-      if (countTokens(text.slice(p, prev.end)) > budget) break;
-      best = p;
+  const inAtomic = (p: number) => atomic.some(([s, e]) => p > s && p < e);
+  const charsPerToken = (prev.end - prev.start) / Math.max(1, prev.tokens);
+  const from = Math.max(prev.start, Math.floor(prev.end - budget * charsPerToken * 1.2));
+  for (const candidates of [sentenceEnds(text, from, prev.end), wordStarts(text, from, prev.end)]) {
+    const usable = candidates.filter((p) => !inAtomic(p) && p > prev.start && prev.end - p <= budget * charsPerToken * 1.2);
+    for (const p of usable) {
+      if (countTokens(text.slice(p, prev.end)) <= budget) return p;
     }
-    if (best !== undefined) return best;
   }
   return undefined;
 }

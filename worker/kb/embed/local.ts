@@ -50,22 +50,35 @@ const SEED_PAIR = 0x9e3779b9;
 const SEED_GRAM = 0x85ebca6b;
 
 export function embedLocally(text: string, dimensions = LOCAL_DIMENSIONS): Float32Array {
-  const weights = new Map<number, number>();
-  const add = (h: number, w: number) => weights.set(h, (weights.get(h) ?? 0) + w);
+  const vector = new Float32Array(dimensions);
+  const put = (h: number, w: number) => {
+    vector[h % dimensions]! += h & 0x80000000 ? -w : w;
+  };
+  // Words and word pairs are counted first, so their weight can grow sublinearly with repetition.
+  const counts = new Map<number, number>();
   let previous: string | undefined;
   for (const m of fold(text).matchAll(WORD)) {
     const s = stem(m[0]);
-    add(hash(s, SEED_WORD), 1);
-    if (previous !== undefined) add(hash(`${previous} ${s}`, SEED_PAIR), 0.5);
+    const h = hash(s, SEED_WORD);
+    counts.set(h, (counts.get(h) ?? 0) + 1);
+    if (previous !== undefined) {
+      const pair = hash(s, hash(previous, SEED_PAIR));
+      counts.set(pair, (counts.get(pair) ?? 0) + 0.25);
+    }
     previous = s;
-    const padded = `<${s}>`;
-    for (let i = 0; i + 3 <= padded.length; i++) add(hash(padded.slice(i, i + 3), SEED_GRAM), 0.25);
+    // Character trigrams of "<stem>", hashed in place (no substrings), each a small fixed weight.
+    const n = s.length + 2;
+    for (let i = 0; i + 3 <= n; i++) {
+      let g = SEED_GRAM;
+      for (let j = i; j < i + 3; j++) {
+        g ^= j === 0 ? 60 : j === n - 1 ? 62 : s.charCodeAt(j - 1);
+        g = Math.imul(g, 0x01000193);
+      }
+      put(g >>> 0, 0.25);
+    }
   }
-  const vector = new Float32Array(dimensions);
-  for (const [h, w] of weights) {
-    // Sublinear term frequency: the tenth mention of a word adds far less than the first.
-    vector[h % dimensions]! += (h & 0x80000000 ? -1 : 1) * Math.sqrt(w);
-  }
+  // Sublinear term frequency: the tenth mention of a word adds far less than the first.
+  for (const [h, c] of counts) put(h, Math.sqrt(c));
   let norm = 0;
   for (let i = 0; i < dimensions; i++) norm += vector[i]! * vector[i]!;
   if (norm > 0) {

@@ -111,9 +111,22 @@ export class KnowledgeIndex extends DurableObject<Env> {
     // The best k so far, best first; a candidate enters only if it beats the worst kept.
     const scores: number[] = [];
     const slots: number[] = [];
+    const tail = dims - (dims % 4);
     for (let slot = 0, base = 0; slot < this.#ids.length; slot++, base += dims) {
-      let dot = 0;
-      for (let i = 0; i < dims; i++) dot += data[base + i]! * q[i]!;
+      // Four running sums: independent additions the JIT can overlap.
+      let d0 = 0;
+      let d1 = 0;
+      let d2 = 0;
+      let d3 = 0;
+      let i = 0;
+      for (; i < tail; i += 4) {
+        d0 += data[base + i]! * q[i]!;
+        d1 += data[base + i + 1]! * q[i + 1]!;
+        d2 += data[base + i + 2]! * q[i + 2]!;
+        d3 += data[base + i + 3]! * q[i + 3]!;
+      }
+      for (; i < dims; i++) d0 += data[base + i]! * q[i]!;
+      const dot = d0 + d1 + d2 + d3;
       if (scores.length === k && dot <= scores[k - 1]!) continue;
       let at = scores.length === k ? k - 1 : scores.length;
       while (at > 0 && scores[at - 1]! < dot) at--;
