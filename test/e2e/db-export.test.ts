@@ -1,30 +1,12 @@
-import { spawn } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyMigrations, OFFLINE_ENV, PROJECT_ROOT } from "../../scripts/lib/dev-server.mjs";
+import { applyMigrations, PROJECT_ROOT } from "../../scripts/lib/dev-server.mjs";
+import { d1Execute, runNode, WRANGLER } from "./cli";
 
-const WRANGLER = join(PROJECT_ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
-
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, env: { ...process.env, ...OFFLINE_ENV, CI: "true" }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** Runs the statements in one wrangler call (each call costs about a second) and returns every statement's rows. */
-async function sql(persistTo: string, command: string): Promise<unknown[][]> {
-  const out = await run([WRANGLER, "d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", command]);
-  expect(out.code, out.stderr).toBe(0);
-  return (JSON.parse(out.stdout) as Array<{ results: unknown[] }>).map((r) => r.results);
-}
+const run = (args: string[]) => runNode(args);
+const sql = d1Execute;
 
 const dirs: string[] = [];
 const tempDir = (tag: string) => {

@@ -1,12 +1,11 @@
-import { spawn } from "node:child_process";
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyMigrations, OFFLINE_ENV, PROJECT_ROOT } from "../../scripts/lib/dev-server.mjs";
+import { applyMigrations, PROJECT_ROOT } from "../../scripts/lib/dev-server.mjs";
+import { d1Execute, runNode } from "./cli";
 
-const WRANGLER = join(PROJECT_ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 const SCRIPT = join(PROJECT_ROOT, "scripts", "keys-rotate.mjs");
 const OLD = "k0:AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=";
 const NEW = "k1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
@@ -34,24 +33,12 @@ function openV2(entry: string, id: string, column: string, envelope: string): st
   return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - 16)), decipher.final()]).toString("utf8");
 }
 
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, env: { ...process.env, ...OFFLINE_ENV, CI: "true", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = runNode;
 
 let persistTo: string;
 
 async function sql<T = Record<string, unknown>>(command: string): Promise<T[]> {
-  const out = await run([WRANGLER, "d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", command]);
-  expect(out.code, out.stderr).toBe(0);
-  return (JSON.parse(out.stdout) as Array<{ results: T[] }>).at(-1)!.results;
+  return (await d1Execute(persistTo, command)).at(-1) as T[];
 }
 
 beforeAll(async () => {

@@ -3,7 +3,9 @@ import type { KbDocument, KbDocumentDetail, KbMimeType, KbSearchBody, KbSearchRe
 import type { Env } from "../../worker/env";
 import { defaultIndexingDeps, indexDocument, type IndexingDeps, type RunOutcome } from "../../worker/kb/pipeline";
 import type { IndexMessage } from "../../worker/kb/queue";
+import type { VectorIndex } from "../../worker/kb/types";
 import { storeUpload } from "../../worker/kb/upload";
+import { vectorIndexFor } from "../../worker/kb/vectors";
 import { authed, ORIGIN, type TestUser } from "./realtime-helpers";
 
 /**
@@ -38,6 +40,20 @@ export async function addDocument(q: QuietEnv, user: TestUser, title: string, co
 
 export function runIndexing(q: QuietEnv, user: TestUser, doc: { id: string }, deps: Partial<IndexingDeps> = {}): Promise<RunOutcome> {
   return indexDocument(q.env, { documentId: doc.id, userId: user.id }, { ...defaultIndexingDeps, ...deps });
+}
+
+/** The real vector index, with `afterUpsert` run once each upsert has written (to hold a run there, or act in the middle of it). */
+export function vectorsAfterUpsert(q: QuietEnv, afterUpsert: () => Promise<void>): VectorIndex {
+  const real = vectorIndexFor(q.env);
+  return {
+    query: real.query.bind(real),
+    deleteByIds: real.deleteByIds.bind(real),
+    reset: real.reset.bind(real),
+    async upsert(userId, signature, vectors) {
+      await real.upsert(userId, signature, vectors);
+      await afterUpsert();
+    },
+  };
 }
 
 export async function kbApi(user: TestUser, method: string, path: string, body?: unknown): Promise<Response> {

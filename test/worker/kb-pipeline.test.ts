@@ -9,9 +9,7 @@ import { AppError } from "../../worker/errors";
 import { consumeKbIndex, retryDelaySeconds } from "../../worker/kb/consumer";
 import { KB_MAX_RUNS, KB_STALLED_AFTER_MS, retryStalledKbDocuments } from "../../worker/kb/cron";
 import { defaultIndexingDeps } from "../../worker/kb/pipeline";
-import type { VectorIndex } from "../../worker/kb/types";
-import { vectorIndexFor } from "../../worker/kb/vectors";
-import { addDocument, GUIDE, kbApi, orphanedKeywordEntries, quietEnv, runIndexing, searchKb, storedCounts } from "./kb-helpers";
+import { addDocument, GUIDE, kbApi, orphanedKeywordEntries, quietEnv, runIndexing, searchKb, storedCounts, vectorsAfterUpsert } from "./kb-helpers";
 import { connect, createUser, type TestUser } from "./realtime-helpers";
 
 const kbFrames = (frames: { kind: string }[], id: string) =>
@@ -82,18 +80,10 @@ describe("the indexing pipeline", () => {
     let reached!: () => void;
     const held = new Promise<void>((r) => (release = r));
     const atUpsert = new Promise<void>((r) => (reached = r));
-    const real = vectorIndexFor(q.env);
-    const holding: VectorIndex = {
-      ...real,
-      query: real.query.bind(real),
-      deleteByIds: real.deleteByIds.bind(real),
-      reset: real.reset.bind(real),
-      async upsert(userId, signature, vectors) {
-        await real.upsert(userId, signature, vectors); // the vectors are in the index …
-        reached();
-        await held; // … and the run waits before its commit
-      },
-    };
+    const holding = vectorsAfterUpsert(q, async () => {
+      reached(); // the vectors are in the index …
+      await held; // … and the run waits before its commit
+    });
     const run = runIndexing(q, user, doc, { vectors: () => holding });
     await atUpsert;
     expect(await vectorCount(user)).toBeGreaterThan(0);
@@ -158,17 +148,9 @@ describe("the indexing pipeline", () => {
     const user = await createUser("kb");
     const q = quietEnv();
     const doc = await addDocument(q, user, "Guide", GUIDE);
-    const real = vectorIndexFor(q.env);
-    const deletingMidRun: VectorIndex = {
-      ...real,
-      query: real.query.bind(real),
-      deleteByIds: real.deleteByIds.bind(real),
-      reset: real.reset.bind(real),
-      async upsert(userId, signature, vectors) {
-        await real.upsert(userId, signature, vectors);
-        expect((await kbApi(user, "DELETE", `/documents/${doc.id}`)).status).toBe(204);
-      },
-    };
+    const deletingMidRun = vectorsAfterUpsert(q, async () => {
+      expect((await kbApi(user, "DELETE", `/documents/${doc.id}`)).status).toBe(204);
+    });
     expect(await runIndexing(q, user, doc, { vectors: () => deletingMidRun })).toBe("skipped");
     expect(await vectorCount(user)).toBe(0);
     expect(await storedCounts(doc.id)).toEqual({ chunks: 0, keyword: 0, texts: 0 });

@@ -69,16 +69,32 @@ async function tell(env: Env, userId: string, documentId: string, status: KbDocu
   }
 }
 
-/** Writes and announces progress, at most once per 10 points so a long document does not flood the stream. */
+/**
+ * Writes and announces progress, at most once per 10 points so a long
+ * document does not flood the stream. The writes run one after another on a
+ * chain of their own, so frames keep their order while the run goes on
+ * embedding instead of waiting for each; `settled()` waits for the chain
+ * (before the final frame, and before a failure is recorded).
+ */
 function progressReporter(env: Env, deps: IndexingDeps, doc: KbDocumentRow) {
   let last = -1;
-  return async (percent: number) => {
+  let chain: Promise<void> = Promise.resolve();
+  const report = (percent: number): void => {
     const p = Math.max(0, Math.min(99, Math.floor(percent)));
     if (last >= 0 && p < last + 10) return;
     last = p;
-    await setKbProgress(database(env), doc.id, p, deps.now());
-    await tell(env, doc.userId, doc.id, "indexing", `${p}%`);
+    const at = deps.now();
+    chain = chain.then(async () => {
+      try {
+        await setKbProgress(database(env), doc.id, p, at);
+      } catch (e) {
+        // The percent is a courtesy: a failed write must not fail the run (the commit sets 100).
+        log("warn", "kb_progress_write_failed", { userId: doc.userId, documentId: doc.id, error: (e as Error).message });
+      }
+      await tell(env, doc.userId, doc.id, "indexing", `${p}%`);
+    });
   };
+  return Object.assign(report, { settled: () => chain });
 }
 
 export async function indexDocument(env: Env, message: IndexMessage, deps: IndexingDeps = defaultIndexingDeps): Promise<RunOutcome> {
@@ -88,7 +104,7 @@ export async function indexDocument(env: Env, message: IndexMessage, deps: Index
   const progress = progressReporter(env, deps, doc);
   const upserted: string[] = [];
   try {
-    await progress(0);
+    progress(0);
     const original = await env.KB_FILES.get(originalKey(doc.userId, doc.id));
     if (!original) throw new PermanentFailure("The original file is missing from storage; upload it again.");
     let text: string;
@@ -99,7 +115,7 @@ export async function indexDocument(env: Env, message: IndexMessage, deps: Index
       throw e;
     }
     await replaceKbText(db, doc.id, text);
-    await progress(10);
+    progress(10);
 
     const chunks = deps.chunk(text);
     if (chunks.length === 0) throw new PermanentFailure("The document has no text to index.");
@@ -114,7 +130,7 @@ export async function indexDocument(env: Env, message: IndexMessage, deps: Index
     const current = new Set(ids);
     const stale = (await listKbChunkIds(db, { documentId: doc.id })).filter((id) => !current.has(id));
     if (stale.length) await vectors.deleteByIds(doc.userId, stale);
-    await progress(15);
+    progress(15);
 
     for (let i = 0; i < chunks.length; i += EMBED_BATCH) {
       const batch = chunks.slice(i, i + EMBED_BATCH);
@@ -122,12 +138,15 @@ export async function indexDocument(env: Env, message: IndexMessage, deps: Index
       const records = batch.map((c, j) => ({ id: ids[i + j]!, values: values[j]!, documentId: doc.id }));
       await vectors.upsert(doc.userId, signature, records);
       upserted.push(...records.map((r) => r.id));
-      await progress(15 + (75 * Math.min(chunks.length, i + EMBED_BATCH)) / chunks.length);
+      progress(15 + (75 * Math.min(chunks.length, i + EMBED_BATCH)) / chunks.length);
     }
     if (!(await commitKbDocument(db, doc.userId, doc.id, chunks, embedder.id, deps.now()))) throw new DocumentGone();
+    await progress.settled();
     await tell(env, doc.userId, doc.id, "indexed", "100%");
     return "indexed";
   } catch (e) {
+    // A progress write still queued must not land after the outcome below.
+    await progress.settled();
     if (e instanceof DocumentGone || !(await findKbDocument(db, doc.userId, doc.id))) {
       // Deleted (or failed by the cron pass) while this run worked: take back the vectors it wrote, which nothing else knows of.
       if (upserted.length) await deps.vectors(env).deleteByIds(doc.userId, upserted).catch(() => undefined);
