@@ -2,6 +2,7 @@ import { env, SELF } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import type { KbDocument } from "../../worker/contract/kb";
 import "../../worker/kb/routes";
+import { KB_REINDEX_PER_USER, KB_UPLOAD_PER_USER } from "../../worker/auth/rate-limit";
 import { reciprocalRankFusion } from "../../worker/kb/search";
 import { deleteAccount, exportAccount } from "./account-helpers";
 import { problemOf, register } from "./auth-helpers";
@@ -119,6 +120,23 @@ describe("knowledge-base search", () => {
     }
     expect(((await (await kbApi(user, "GET", "/documents")).json()) as { documents: unknown[] }).documents).toEqual([]);
     expect((await env.KB_FILES.list({ prefix: `${user.id}/` })).objects).toEqual([]);
+  });
+
+  it("uploads and reindexing are rate limited per user, with Retry-After, and a refused upload stores nothing", async () => {
+    const user = await createUser("kb");
+    // The upload window is already full (the counter is the same fixed window the route counts in).
+    await env.DB.prepare("INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, ?)")
+      .bind(`${KB_UPLOAD_PER_USER.name}:${user.id}`, Math.floor(Date.now() / KB_UPLOAD_PER_USER.windowMs) * KB_UPLOAD_PER_USER.windowMs, KB_UPLOAD_PER_USER.limit)
+      .run();
+    const refused = await upload(user, new File(["hello"], "a.txt", { type: "text/plain" }));
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toMatch(/^\d+$/);
+    expect((await problemOf(refused)).code).toBe("rate_limited");
+    expect((await env.KB_FILES.list({ prefix: `${user.id}/` })).objects).toEqual([]);
+
+    const statuses = [];
+    for (let i = 0; i <= KB_REINDEX_PER_USER.limit; i++) statuses.push((await kbApi(user, "POST", "/reindex")).status);
+    expect(statuses).toEqual([...Array(KB_REINDEX_PER_USER.limit).fill(202), 429]);
   });
 
   it("binary sent as text ends failed with the reason instead of indexing garbage", async () => {

@@ -44,6 +44,10 @@ export const INTEGRATION_AUTH_PER_USER: RateLimit = { name: "integration_auth:us
  * Each ticket is a D1 row until the purge takes it; every socket (re)connect
  * of every tab takes one, so the limit leaves room for a hundred tabs.
  */
+/** Each upload stores up to 10 MB in R2 and costs a queue run: well above a person dropping folders of files, far below a loop. */
+export const KB_UPLOAD_PER_USER: RateLimit = { name: "kb_upload:user", limit: 200, windowMs: FIFTEEN_MINUTES };
+/** A reindex re-embeds every document of the user. */
+export const KB_REINDEX_PER_USER: RateLimit = { name: "kb_reindex:user", limit: 5, windowMs: FIFTEEN_MINUTES };
 export const REALTIME_TICKET_PER_USER: RateLimit = { name: "realtime_ticket:user", limit: 150, windowMs: 5 * 60 * 1000 };
 
 export interface RateLimitResult {

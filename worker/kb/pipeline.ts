@@ -16,7 +16,6 @@ import {
 import type { Env } from "../env";
 import { log } from "../http/log";
 import { publish } from "../realtime/publish";
-import { chunkText } from "./chunk";
 import { embedderFor } from "./embed";
 import { extractText } from "./extract";
 import type { IndexMessage } from "./queue";
@@ -36,7 +35,7 @@ import { vectorIndexFor } from "./vectors";
 export interface IndexingDeps {
   now(): Date;
   extract: Extractor;
-  chunk(text: string): Chunk[];
+  chunk(text: string): Chunk[] | Promise<Chunk[]>;
   embedder(env: Env): Embedder;
   vectors(env: Env): VectorIndex;
 }
@@ -44,7 +43,8 @@ export interface IndexingDeps {
 export const defaultIndexingDeps: IndexingDeps = {
   now: () => new Date(),
   extract: extractText,
-  chunk: (text) => chunkText(text),
+  // The chunker carries the tokenizer's tables (megabytes): loaded by the indexing consumer when it first chunks, not by every request.
+  chunk: async (text) => (await import("./chunk")).chunkText(text),
   embedder: embedderFor,
   vectors: vectorIndexFor,
 };
@@ -117,7 +117,7 @@ export async function indexDocument(env: Env, message: IndexMessage, deps: Index
     await replaceKbText(db, doc.id, text);
     progress(10);
 
-    const chunks = deps.chunk(text);
+    const chunks = await deps.chunk(text);
     if (chunks.length === 0) throw new PermanentFailure("The document has no text to index.");
     const embedder = deps.embedder(env);
     const signature = { embedder: embedder.id, dimensions: embedder.dimensions };

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { requireUser } from "../auth/middleware";
+import { KB_REINDEX_PER_USER, KB_UPLOAD_PER_USER, limitPerUser } from "../auth/rate-limit";
 import { KbSearchBody } from "../contract/kb";
 import { database } from "../db/client";
 import { findKbDocument, listKbChunkRefs, listKbDocuments, readKbText, toKbDocument } from "../db/kb";
@@ -22,7 +23,7 @@ async function ownDocument(db: ReturnType<typeof database>, userId: string, id: 
 
 export const kb = new Hono<AppBindings>()
   .use("*", requireUser)
-  .post("/documents", async (c) => {
+  .post("/documents", limitPerUser(KB_UPLOAD_PER_USER), async (c) => {
     const upload = await readUpload(c);
     const document = await storeUpload(c.env, c.get("userId"), upload, new Date());
     return c.json({ document }, 202);
@@ -45,6 +46,6 @@ export const kb = new Hono<AppBindings>()
   .post("/search", jsonBody(KbSearchBody), async (c) => {
     return c.json(await searchKnowledge(c.env, c.get("userId"), c.req.valid("json")));
   })
-  .post("/reindex", async (c) => {
+  .post("/reindex", limitPerUser(KB_REINDEX_PER_USER), async (c) => {
     return c.json(await reindexKnowledge(c.env, c.get("userId"), new Date()), 202);
   });

@@ -294,7 +294,7 @@ export const OPERATIONS: Record<string, Operation> = {
     auth: "bearer",
     upload: { json: CreateKbDocumentBody },
     responses: { 202: { description: "The document, `pending`.", schema: "KbDocumentResponse" } },
-    problems: { 400: ["unsupported_type", "empty_document"] },
+    problems: { 400: ["unsupported_type", "empty_document"], 429: ["rate_limited"] },
   },
   "GET /api/kb/documents": {
     summary: "The user's documents",
@@ -332,5 +332,6 @@ export const OPERATIONS: Record<string, Operation> = {
     tag: "knowledge",
     auth: "bearer",
     responses: { 202: { description: "How many documents were queued, and the embedder.", schema: "KbReindexResponse" } },
+    problems: { 429: ["rate_limited"] },
   },
 };

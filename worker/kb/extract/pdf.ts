@@ -1,4 +1,3 @@
-import { extractText as extractPdfText, getDocumentProxy } from "unpdf";
 import { ExtractionError, type ExtractedText } from "../types";
 
 /**
@@ -9,6 +8,8 @@ import { ExtractionError, type ExtractedText } from "../types";
  */
 export async function pdfToText(bytes: Uint8Array): Promise<ExtractedText> {
   let pages: string[];
+  // PDF.js is large: loaded with the first PDF, not with every isolate that serves the API.
+  const { extractText: extractPdfText, getDocumentProxy } = await import("unpdf");
   try {
     // PDF.js takes ownership of the buffer it is given: hand it a copy.
     const pdf = await getDocumentProxy(new Uint8Array(bytes));
