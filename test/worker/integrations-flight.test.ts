@@ -27,6 +27,11 @@ describe("the refresh single flight (IntegrationFlight)", () => {
     // Answered at once and without rotating the refresh token: most of the burst reaches the flight after the
     // first refresh has finished, and a second upstream refresh would carry the same key and be counted.
     await scriptOAuth(refreshToken, { status: 200, body: tokenBody("at-new") });
+    // A burst is every request asked for before the refresh started. On the wall clock a loaded machine can
+    // start the first refresh before the last request arrives, and that request rightly gets a refresh of its
+    // own; the flight's clock is set a minute ahead so that all fifty were asked for before it started.
+    const ahead = Date.now() + 60_000;
+    await injectFlight(userId, "gmail", { now: () => ahead });
 
     const settled = await Promise.all(Array.from({ length: 50 }, () => api(token, "POST", "/api/integrations/gmail/refresh")));
 
