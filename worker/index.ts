@@ -14,6 +14,7 @@ import { dispatchQueue } from "./ops/queues";
 import { tools } from "./tools/routes";
 import { sessions } from "./agent/routes";
 import { kb } from "./kb/routes";
+import { templates } from "./templates/routes";
 
 /**
  * The production entry (`[env.production]` in wrangler.toml). It never
@@ -35,6 +36,7 @@ app.route("/api/integrations", integrations);
 app.route("/api/tools", tools);
 app.route("/api/sessions", sessions);
 app.route("/api/kb", kb);
+app.route("/api/templates", templates);
 app.get("/api/openapi.json", openApiDocument(app));
 
 app.all("/api/*", (c) => {

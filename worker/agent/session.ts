@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { getConfig } from "../config";
-import type { Checkpoint, Message, Session, SessionStatus, Step, Usage } from "../contract/agent";
+import type { Checkpoint, Message, Session, SessionDraft, SessionStatus, Step, Usage } from "../contract/agent";
 import type { ToolOutcome } from "../contract/tools";
 import { database } from "../db/client";
 import { mirrorSession } from "../db/agent";
@@ -53,6 +53,17 @@ export interface SessionDetailValue {
   session: Session;
   messages: Message[];
   checkpoints: Checkpoint[];
+  draft: SessionDraft | null;
+}
+
+/** A session started from a template (worker/templates): its system prompt, and either the first message to run now or the draft to show. */
+export interface TemplateStart {
+  templateId: string;
+  title: string;
+  instructions: string;
+  prompt: string;
+  /** null: run `prompt` as the first turn at once. */
+  draft: SessionDraft | null;
 }
 
 interface State {
@@ -63,6 +74,10 @@ interface State {
   offered: string[];
   turn: TurnState | null;
   checkpointSeq: number;
+  /** A template's system prompt, added to the agent's own for every turn of the session. */
+  instructions?: string;
+  /** A template's first message waiting for the person (see SessionDraft). */
+  draft?: SessionDraft | null;
 }
 
 /** Time, ids, the model and the tool runtime; tests replace them through `runInDurableObject`. */
@@ -111,13 +126,39 @@ export class AgentSession extends DurableObject<Env> {
 
   async create(userId: string, sessionId: string, title: string | undefined): Promise<Outcome<Session>> {
     if (await this.ctx.storage.get<State>("state")) return fail(new AppError(409, "session_exists", "This session already exists."));
+    const state = this.newState(userId, sessionId, title ?? "New chat", null);
+    await this.checkpoint(state, "created");
+    await this.mirror(state);
+    return { ok: true, value: state.session };
+  }
+
+  /**
+   * A session started from a template. With no draft its first turn is
+   * under way when this returns — the person's message stored, the turn
+   * running in this object — so the chat it opens shows the turn live;
+   * with a draft it waits for the person to send the first message.
+   */
+  async startFromTemplate(userId: string, sessionId: string, start: TemplateStart): Promise<Outcome<Session>> {
+    if (await this.ctx.storage.get<State>("state")) return fail(new AppError(409, "session_exists", "This session already exists."));
+    const state = this.newState(userId, sessionId, start.title, start.templateId);
+    state.instructions = start.instructions;
+    state.draft = start.draft;
+    await this.checkpoint(state, `started from template ${start.templateId}`);
+    await this.mirror(state);
+    if (start.draft) return { ok: true, value: state.session };
+    await this.beginTurn(state, start.prompt);
+    this.runExclusive(state).catch((e) => log("error", "agent_first_turn_failed", { sessionId, error: e instanceof Error ? e.message : String(e) }));
+    return { ok: true, value: state.session };
+  }
+
+  private newState(userId: string, sessionId: string, title: string, templateId: string | null): State {
     const now = new Date(this.deps.now()).toISOString();
-    const state: State = {
+    return {
       session: {
         id: sessionId,
-        title: title ?? "New chat",
+        title,
         status: "active",
-        templateId: null,
+        templateId,
         createdAt: now,
         updatedAt: now,
         lastCheckpointId: null,
@@ -129,9 +170,6 @@ export class AgentSession extends DurableObject<Env> {
       turn: null,
       checkpointSeq: 0,
     };
-    await this.checkpoint(state, "created");
-    await this.mirror(state);
-    return { ok: true, value: state.session };
   }
 
   async detail(userId: string): Promise<Outcome<SessionDetailValue>> {
@@ -139,7 +177,10 @@ export class AgentSession extends DurableObject<Env> {
     if (!state) return fail(notFound());
     await this.recover();
     const now = (await this.ctx.storage.get<State>("state"))!;
-    return { ok: true, value: { session: now.session, messages: await this.messagesOf(now.messageIds), checkpoints: await this.checkpoints() } };
+    return {
+      ok: true,
+      value: { session: now.session, messages: await this.messagesOf(now.messageIds), checkpoints: await this.checkpoints(), draft: now.draft ?? null },
+    };
   }
 
   async patch(userId: string, body: { title?: string; status?: SessionStatus }): Promise<Outcome<Session>> {
@@ -185,38 +226,44 @@ export class AgentSession extends DurableObject<Env> {
       } else if (status === "paused") {
         state.session.status = "active";
       }
-      const message: Message = {
-        id: this.deps.id(),
-        sessionId: state.session.id,
-        role: "user",
-        content,
-        steps: [],
-        usage: null,
-        metadata: {},
-        createdAt: new Date(this.deps.now()).toISOString(),
-      };
-      const history = await this.history(state.messageIds);
-      state.messageIds.push(message.id);
-      state.turn = {
-        id: this.deps.id(),
-        status: "running",
-        userMessageId: message.id,
-        transcript: [...history, { role: "user", content }],
-        steps: [],
-        stepCount: 0,
-        usage: { ...ZERO_USAGE },
-        pending: null,
-      };
-      if (state.session.title === "New chat") state.session.title = content.slice(0, 80);
-      await this.ctx.storage.put(`msg:${message.id}`, message);
-      await this.checkpoint(state, "message received");
-      await this.mirror(state);
-      await this.frame(state, { kind: "chat", role: "user", sender: "you", content, metadata: { messageId: message.id } });
+      await this.beginTurn(state, content);
       return { ok: true, value: await this.runExclusive(state) };
     } catch (e) {
       if (e instanceof AppError) return fail(e);
       throw e;
     }
+  }
+
+  /** Stores the person's message and the turn it opens (one checkpoint), and tells every tab. */
+  private async beginTurn(state: State, content: string): Promise<void> {
+    const message: Message = {
+      id: this.deps.id(),
+      sessionId: state.session.id,
+      role: "user",
+      content,
+      steps: [],
+      usage: null,
+      metadata: {},
+      createdAt: new Date(this.deps.now()).toISOString(),
+    };
+    const history = await this.history(state.messageIds);
+    state.messageIds.push(message.id);
+    state.turn = {
+      id: this.deps.id(),
+      status: "running",
+      userMessageId: message.id,
+      transcript: [...history, { role: "user", content }],
+      steps: [],
+      stepCount: 0,
+      usage: { ...ZERO_USAGE },
+      pending: null,
+    };
+    if (state.session.title === "New chat") state.session.title = content.slice(0, 80);
+    state.draft = null;
+    await this.ctx.storage.put(`msg:${message.id}`, message);
+    await this.checkpoint(state, "message received");
+    await this.mirror(state);
+    await this.frame(state, { kind: "chat", role: "user", sender: "you", content, metadata: { messageId: message.id } });
   }
 
   async restore(userId: string, checkpointId: string): Promise<Outcome<Session>> {
@@ -318,7 +365,7 @@ export class AgentSession extends DurableObject<Env> {
 
       let response;
       try {
-        response = await model.complete({ messages: await this.modelMessages(turn), tools: menu.tools });
+        response = await model.complete({ messages: await this.modelMessages(state), tools: menu.tools });
       } catch (e) {
         const why = e instanceof Error ? e.message : String(e);
         const step = this.note(turn, `The model provider failed: ${why}`, "error");
@@ -483,8 +530,9 @@ export class AgentSession extends DurableObject<Env> {
     };
   }
 
-  private async modelMessages(turn: TurnState): Promise<ModelMessage[]> {
-    const out: ModelMessage[] = [{ role: "system", content: SYSTEM_PROMPT }];
+  private async modelMessages(state: State): Promise<ModelMessage[]> {
+    const turn = state.turn!;
+    const out: ModelMessage[] = [{ role: "system", content: state.instructions ? `${SYSTEM_PROMPT}\n\n${state.instructions}` : SYSTEM_PROMPT }];
     for (const m of turn.transcript) {
       if (m.role === "tool") out.push({ role: "tool", toolCallId: m.toolCallId, name: m.name, content: await this.toolContent(m) });
       else out.push(m);

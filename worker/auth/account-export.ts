@@ -6,6 +6,7 @@ import { listUserMessages, listUserSessions, toMessage, toSession } from "../db/
 import type { Database } from "../db/client";
 import { listEvents } from "../db/events";
 import { listKbDocuments, readKbText, toKbDocument } from "../db/kb";
+import { listTemplates, toTemplate } from "../db/templates";
 import { listIntegrationRows, type IntegrationRow } from "../db/integrations";
 import { isProviderId, type ProviderId } from "../integrations/providers";
 import { toIntegration, toIntegrationEvent } from "../integrations/view";
@@ -22,7 +23,7 @@ const EVENTS_PAGE = 500;
 export async function buildAccountExport(db: Database, userId: string, now = new Date()): Promise<AccountExport | undefined> {
   const user = await findUserById(db, userId);
   if (!user) return undefined;
-  const [logins, integrationRows, integrationEventRows, events, sessionRows, messageRows, documentRows] = await Promise.all([
+  const [logins, integrationRows, integrationEventRows, events, sessionRows, messageRows, documentRows, templateRows] = await Promise.all([
     listUserLogins(db, userId),
     listIntegrationRows(db, userId),
     listUserIntegrationEvents(db, userId),
@@ -30,6 +31,7 @@ export async function buildAccountExport(db: Database, userId: string, now = new
     listUserSessions(db, userId, Number.MAX_SAFE_INTEGER),
     listUserMessages(db, userId),
     listKbDocuments(db, userId),
+    listTemplates(db, userId, "mine"),
   ]);
   // One document's text at a time: a large knowledge base never sits in one D1 result.
   const documents = [];
@@ -44,6 +46,7 @@ export async function buildAccountExport(db: Database, userId: string, now = new
     events,
     sessions: sessionRows.map((row) => ({ ...toSession(row), messages: messageRows.filter((m) => m.sessionId === row.id).map(toMessage) })),
     documents,
+    templates: templateRows.map(toTemplate),
   };
 }
 

@@ -48,6 +48,8 @@ export const INTEGRATION_AUTH_PER_USER: RateLimit = { name: "integration_auth:us
 export const KB_UPLOAD_PER_USER: RateLimit = { name: "kb_upload:user", limit: 200, windowMs: FIFTEEN_MINUTES };
 /** A reindex re-embeds every document of the user. */
 export const KB_REINDEX_PER_USER: RateLimit = { name: "kb_reindex:user", limit: 5, windowMs: FIFTEEN_MINUTES };
+/** A start creates a session and may run a turn at once (model tokens, provider calls). */
+export const TEMPLATE_START_PER_USER: RateLimit = { name: "template_start:user", limit: 60, windowMs: FIFTEEN_MINUTES };
 export const REALTIME_TICKET_PER_USER: RateLimit = { name: "realtime_ticket:user", limit: 150, windowMs: 5 * 60 * 1000 };
 
 export interface RateLimitResult {

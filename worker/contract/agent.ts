@@ -95,6 +95,20 @@ export const RestoreBody = z.object({ checkpointId: z.string().min(1).max(100) }
 export const ListSessionsQuery = z.object({ groupBy: z.enum(["day", "template"]).default("day") });
 
 export const SessionResponse = z.object({ session: Session });
-export const SessionDetail = z.object({ session: Session, messages: z.array(Message), checkpoints: z.array(Checkpoint) });
+/**
+ * A session started from a template whose first turn did not run at once
+ * (a variable or an integration was missing): the prompt waits in the
+ * composer with what is missing listed, until the first message is sent.
+ */
+export const SessionDraft = z.object({
+  templateId: z.string(),
+  prompt: z.string(),
+  missingVariables: z.array(z.string()),
+  missingIntegrations: z.array(z.string()),
+  reasons: z.array(z.string()),
+});
+export type SessionDraft = z.infer<typeof SessionDraft>;
+
+export const SessionDetail = z.object({ session: Session, messages: z.array(Message), checkpoints: z.array(Checkpoint), draft: SessionDraft.nullable() });
 export const SessionGroups = z.object({ groups: z.array(z.object({ key: z.string(), sessions: z.array(Session) })) });
 export const TurnResponse = z.object({ message: Message, reply: Message, steps: z.array(Step), usage: Usage });

@@ -3,6 +3,7 @@ import { Message, Session } from "./agent";
 import { serverFrame } from "./events";
 import { Integration, IntegrationEvent } from "./integrations";
 import { KbDocument } from "./kb";
+import { Template } from "./templates";
 
 /** Shared by the worker (validation) and the web app (types, form checks). */
 export const PASSWORD_MIN = 8;
@@ -109,6 +110,8 @@ export const AccountExport = z.object({
   sessions: z.array(Session.extend({ messages: z.array(Message) })).default([]),
   /** Knowledge-base documents, newest first, each with its extracted text (the originals stay downloadable from the app). */
   documents: z.array(KbDocument.extend({ text: z.string() })).default([]),
+  /** The templates the user wrote or imported, newest first. */
+  templates: z.array(Template).default([]),
 });
 
 export type RegisterBody = z.infer<typeof RegisterBody>;

@@ -40,6 +40,7 @@ const TAGS: Record<Tag, string> = {
   tools: "What the agent may call, given the live integrations.",
   sessions: "Agent sessions: conversations, their turns, checkpoints and cost.",
   knowledge: "The knowledge base: uploads, indexing, hybrid search with citations.",
+  templates: "Prompt templates with typed variables: the built-in library, your own, preview and one-step start into a chat.",
   operations: "Health and this document.",
   development: "Only with SANDBOX_PROVIDERS=true (never in production).",
 };

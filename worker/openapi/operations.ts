@@ -17,7 +17,7 @@ import type { ComponentName } from "./schemas";
  * `internal_error`.
  */
 
-export type Tag = "accounts" | "realtime" | "integrations" | "tools" | "sessions" | "knowledge" | "operations" | "development";
+export type Tag = "accounts" | "realtime" | "integrations" | "tools" | "sessions" | "knowledge" | "templates" | "operations" | "development";
 
 export interface Success {
   description: string;
@@ -333,5 +333,71 @@ export const OPERATIONS: Record<string, Operation> = {
     auth: "bearer",
     responses: { 202: { description: "How many documents were queued, and the embedder.", schema: "KbReindexResponse" } },
     problems: { 429: ["rate_limited"] },
+  },
+
+  "GET /api/templates": {
+    summary: "Templates the caller can use",
+    description: "`mine`: the caller's own; `public`: everyone's public ones and the built-in library; `all` (default): both. Another user's private template is never listed.",
+    tag: "templates",
+    auth: "bearer",
+    responses: { 200: { description: "Newest first, then the built-in library (`ownerId: null`).", schema: "TemplateList" } },
+  },
+  "POST /api/templates": {
+    summary: "Create a template",
+    description:
+      "The body and steps use `{{name}}` placeholders (`\\{{` for literal braces). Without `variables`, each placeholder becomes a required text variable. A declared variable nothing uses is a warning.",
+    tag: "templates",
+    auth: "bearer",
+    responses: { 201: { description: "The template, version 1, and any warnings.", schema: "TemplateResponse" } },
+    problems: { 400: ["malformed_placeholder", "unknown_variable"] },
+  },
+  "POST /api/templates/import": {
+    summary: "Import a template in the older flat shape",
+    description: "`{name, prompt, params, integrations: \"gmail,slack\"}`; `{param}` and `{{param}}` placeholders both work. The report lists every change made.",
+    tag: "templates",
+    auth: "bearer",
+    responses: { 201: { description: "The new private template and the conversion report.", schema: "ImportResponse" } },
+    problems: { 400: ["unknown_integration", "malformed_placeholder", "unknown_variable"] },
+  },
+  "GET /api/templates/{id}": {
+    summary: "One template",
+    tag: "templates",
+    auth: "bearer",
+    responses: { 200: { description: "The template.", schema: "TemplateResponse" } },
+    problems: { 404: ["template_not_found"] },
+  },
+  "PATCH /api/templates/{id}": {
+    summary: "Change a template",
+    description: "Only its owner; every change raises `version`, which the prompt cache is keyed by.",
+    tag: "templates",
+    auth: "bearer",
+    responses: { 200: { description: "The template, one version up, and any warnings.", schema: "TemplateResponse" } },
+    problems: { 400: ["malformed_placeholder", "unknown_variable"], 404: ["template_not_found"], 409: ["template_changed"] },
+  },
+  "DELETE /api/templates/{id}": {
+    summary: "Delete a template",
+    description: "Only its owner. Sessions started from it keep their conversation.",
+    tag: "templates",
+    auth: "bearer",
+    responses: { 204: { description: "Deleted." } },
+    problems: { 404: ["template_not_found"] },
+  },
+  "POST /api/templates/{id}/preview": {
+    summary: "Compose a template's prompt for the caller, now",
+    description:
+      "Fills the variables, maps the template's integrations to the caller's live ones and the tools they offer, and scores the confidence: `low` when a required variable or integration is missing, `medium` when an enum value is ambiguous, `high` otherwise. `cached` is true when the same version, values and live tool set were composed before.",
+    tag: "templates",
+    auth: "bearer",
+    responses: { 200: { description: "The prompt and what is missing.", schema: "PreviewResponse" } },
+    problems: { 400: ["invalid_variables"], 404: ["template_not_found"] },
+  },
+  "POST /api/templates/{id}/start": {
+    summary: "Start a chat from a template",
+    description:
+      "Creates a session linked to the template and seeded with its prompt. At `high` confidence the first turn is already running (`autoExecuted: true`); otherwise the session holds the prompt as a `draft` with what is missing.",
+    tag: "templates",
+    auth: "bearer",
+    responses: { 201: { description: "The new session's id.", schema: "StartResponse" } },
+    problems: { 400: ["invalid_variables"], 404: ["template_not_found"], 429: ["rate_limited"] },
   },
 };

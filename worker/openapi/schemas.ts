@@ -3,6 +3,7 @@ import { AccountExport, AuthSession, MeResponse, PublicUser } from "../contract/
 import { eventsListResponse, serverFrame, ticketResponse } from "../contract/events";
 import { Integration, IntegrationEvent, ProviderName, Tool } from "../contract/integrations";
 import { SessionDetail, SessionGroups, SessionResponse, TurnResponse } from "../contract/agent";
+import { ImportResponse, PreviewResponse, StartResponse, Template, TemplateList, TemplateResponse } from "../contract/templates";
 import { KbDocument, KbDocumentDetail, KbDocumentsResponse, KbReindexResponse, KbSearchResponse } from "../contract/kb";
 
 /**
@@ -80,6 +81,12 @@ export const COMPONENTS = {
   KbDocumentDetail,
   KbSearchResponse,
   KbReindexResponse,
+  Template,
+  TemplateList,
+  TemplateResponse,
+  PreviewResponse,
+  StartResponse,
+  ImportResponse,
 } satisfies Record<string, z.ZodType>;
 
 export type ComponentName = keyof typeof COMPONENTS;

@@ -20,6 +20,8 @@ import { toolRegistry, type RegisteredTool, type ToolRegistry } from "./registry
 export interface ToolSet {
   tools: RegisteredTool[];
   unavailable: Array<{ provider: ProviderId; status: IntegrationStatus }>;
+  /** Changes whenever an integration connects, reconnects, disconnects or changes status (not on a token refresh). */
+  revision?: string;
 }
 
 /** Codes after which only reconnecting the integration helps. */

@@ -33,7 +33,8 @@ export async function toolsForUser(env: Env, userId: string, registry: ToolRegis
     if (featureAvailable.get(source.id)) tools.push(tool);
   }
   const unavailable = PROVIDER_IDS.filter((p) => status.get(p) !== "active").map((provider) => ({ provider, status: status.get(provider) ?? "disconnected" }));
-  return { tools, unavailable };
+  const revision = rows.map((r) => `${r.provider}:${r.id}:${r.status}:${r.connectedAt?.getTime() ?? ""}`).sort().join("|");
+  return { tools, unavailable, revision };
 }
 
 /** A feature that cannot say whether it is available (its storage is down) is left out of this turn, not the whole tool list with it. */

@@ -4,3 +4,4 @@ export * from "./integrations";
 export * from "./sandbox";
 export * from "./agent";
 export * from "./kb";
+export * from "./templates";
