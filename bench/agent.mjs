@@ -11,11 +11,12 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const PLANNER_ROUNDS = Number(process.env.BENCH_PLANNER_ROUNDS ?? 2000);
 const PLANNER_WARMUP = 200;
 
-async function loadAgentBench() {
-  const dir = mkdtempSync(join(tmpdir(), "taskpilot-bench-agent-"));
-  const outfile = join(dir, "agent.mjs");
+/** A bench/*.ts module and the worker modules it imports, bundled for Node as the worker itself is bundled, then imported. */
+export async function loadBundled(name) {
+  const dir = mkdtempSync(join(tmpdir(), `taskpilot-bench-${name}-`));
+  const outfile = join(dir, `${name}.mjs`);
   try {
-    await build({ entryPoints: [join(HERE, "agent.ts")], bundle: true, platform: "node", format: "esm", target: "node20", outfile, logLevel: "error" });
+    await build({ entryPoints: [join(HERE, `${name}.ts`)], bundle: true, platform: "node", format: "esm", target: "node20", outfile, logLevel: "error" });
     return await import(pathToFileURL(outfile).href);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -23,7 +24,7 @@ async function loadAgentBench() {
 }
 
 export async function agentBench() {
-  const bench = await loadAgentBench();
+  const bench = await loadBundled("agent");
   const payload = bench.toolPayload();
   const steps = bench.plannerSteps(PLANNER_ROUNDS, PLANNER_WARMUP);
   return {

@@ -6,7 +6,8 @@
 // payload in tokens, offline-planner step time). Prints tables and writes bench/results.json. BENCH_ONLY=agent measures
 // only the agent's figures and replaces just that section of bench/results.json; BENCH_ONLY=sessions does the same for
 // session init vs a bare D1 insert and the offline-planner turn (bench/sessions.mjs); BENCH_ONLY=kb for the knowledge
-// base (bench/kb.mjs: ingest MB/s, search p50/p95 per mode at 1k, 10k and 100k chunks, recall@10 against an exact scan).
+// base (bench/kb.mjs: ingest MB/s, search p50/p95 per mode at 1k, 10k and 100k chunks, recall@10 against an exact scan);
+// BENCH_ONLY=templates for the template preview (bench/templates.mjs: the generator cold and cached, the route vs the bare route).
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -18,6 +19,7 @@ import { generateSecrets, OFFLINE_ENV, PROJECT_ROOT } from "../scripts/lib/dev-s
 import { createServer } from "node:net";
 import { agentBench, printAgentTables } from "./agent.mjs";
 import { kbBench, printKbTables } from "./kb.mjs";
+import { printTemplateTables, templatesBench } from "./templates.mjs";
 import { connectSandboxGmail, plannerTurn, sessionInit } from "./sessions.mjs";
 import { summarize } from "./stats.mjs";
 import { integrationsVsFloor } from "./throughput.mjs";
@@ -344,7 +346,22 @@ async function kbOnly() {
   }
 }
 
+async function templatesOnly() {
+  const server = await startBundledWorker();
+  try {
+    const templates = await templatesBench(server, register, progress);
+    printTemplateTables(templates, printTable);
+    const file = join(HERE, "results.json");
+    const previous = JSON.parse(readFileSync(file, "utf8"));
+    writeFileSync(file, `${JSON.stringify({ ...previous, templates }, null, 2)}\n`);
+    console.log(`wrote the templates section of ${join("bench", "results.json")}`);
+  } finally {
+    await server.stop();
+  }
+}
+
 async function main() {
+  if (process.env.BENCH_ONLY === "templates") return templatesOnly();
   if (process.env.BENCH_ONLY === "kb") return kbOnly();
   if (process.env.BENCH_ONLY === "agent") return agentOnly();
   if (process.env.BENCH_ONLY === "sessions") return sessionsOnly();
@@ -357,6 +374,7 @@ async function main() {
     const http = await httpThroughput(server);
     const sessions = await sessionsBench(server);
     const kb = await kbBench(server, register, progress);
+    const templates = await templatesBench(server, register, progress);
     const { accessToken } = await register(server.url);
     progress("floors");
     const floors = { httpHubRoundTrip: await hubFloor(server.url, accessToken), socketHubRoundTrip: await socketFloor(server.url, accessToken) };
@@ -398,6 +416,7 @@ async function main() {
     printAgentTables(agent, printTable);
     printSessionTables(sessions);
     printKbTables(kb, printTable);
+    printTemplateTables(templates, printTable);
 
     const results = {
       measuredAt: new Date().toISOString(),
@@ -425,6 +444,7 @@ async function main() {
       agent,
       sessions,
       kb,
+      templates,
     };
     writeFileSync(join(HERE, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
     console.log(`wrote ${join("bench", "results.json")}`);
