@@ -81,7 +81,7 @@ function fakeServer() {
     if (path === "/api/tools") return json(200, { tools: [{ name: "gmail.search_messages", provider: "gmail", description: "Search", parameters: { type: "object" } }] });
     if (path === "/api/sessions" && method === "POST") {
       const s = session(`s${sessions.size + 1}`, { title: (body.title as string) ?? "New chat" });
-      sessions.set(s.id, { session: s, messages: [], checkpoints: [] });
+      sessions.set(s.id, { session: s, messages: [], checkpoints: [], draft: null });
       return json(201, { session: s });
     }
     if (path === "/api/sessions") return json(200, { groups: [{ key: "2026-12-01", sessions: [...sessions.values()].map((d) => d.session) }] });
@@ -181,7 +181,7 @@ describe("sessions server state (solid-query)", () => {
 
   it("reads the sidebar and a conversation only after the event stream's snapshot point is known", async () => {
     const server = fakeServer();
-    server.sessions.set("s1", { session: session("s1"), messages: [], checkpoints: [] });
+    server.sessions.set("s1", { session: session("s1"), messages: [], checkpoints: [], draft: null });
     let open!: () => void;
     const point = new Promise<void>((resolve) => (open = resolve));
     const queryClient = createAppQueryClient();
@@ -210,8 +210,8 @@ describe("sessions server state (solid-query)", () => {
 
   it("step and chat frames of the session fill the live turn as they arrive; the answer then lands in the conversation with its cost", async () => {
     const server = fakeServer();
-    server.sessions.set("s1", { session: session("s1"), messages: [], checkpoints: [] });
-    server.sessions.set("s2", { session: session("s2"), messages: [], checkpoints: [] });
+    server.sessions.set("s1", { session: session("s1"), messages: [], checkpoints: [], draft: null });
+    server.sessions.set("s2", { session: session("s2"), messages: [], checkpoints: [], draft: null });
     const shown = await shownSession(server, "s1");
     const release = server.holdTurn();
     const send = new MutationObserver(shown.queryClient, sendMessageMutation(server.client, shown.queryClient));
@@ -256,7 +256,7 @@ describe("sessions server state (solid-query)", () => {
 
   it("a live turn from another tab settles once the stored conversation holds its reply", async () => {
     const server = fakeServer();
-    server.sessions.set("s1", { session: session("s1"), messages: [], checkpoints: [] });
+    server.sessions.set("s1", { session: session("s1"), messages: [], checkpoints: [], draft: null });
     const shown = await shownSession(server, "s1");
     shown.socket.serverSends(stepFrame("s1", 0, "gmail.search_messages", "Found 2 messages"));
     await expect.poll(() => shown.live.getCurrentResult().data?.baseCount).toBe(0);
@@ -270,7 +270,7 @@ describe("sessions server state (solid-query)", () => {
 
   it("a second message while a turn runs is refused with turn_in_progress, said in words, and the live turn is dropped", async () => {
     const server = fakeServer();
-    server.sessions.set("s1", { session: session("s1"), messages: [], checkpoints: [] });
+    server.sessions.set("s1", { session: session("s1"), messages: [], checkpoints: [], draft: null });
     const shown = await shownSession(server, "s1");
     const release = server.holdTurn();
     const first = new MutationObserver(shown.queryClient, sendMessageMutation(server.client, shown.queryClient));
@@ -308,7 +308,7 @@ describe("sessions server state (solid-query)", () => {
 
   it("resuming puts the server's session into the conversation; a move the status machine forbids comes back as invalid_transition", async () => {
     const server = fakeServer();
-    server.sessions.set("s1", { session: session("s1", { status: "paused" }), messages: [], checkpoints: [] });
+    server.sessions.set("s1", { session: session("s1", { status: "paused" }), messages: [], checkpoints: [], draft: null });
     const queryClient = createAppQueryClient();
     await queryClient.fetchQuery(sessionDetailQuery(server.client, queryClient, ready, "s1"));
     const patch = new MutationObserver(queryClient, patchSessionMutation(server.client, queryClient));
@@ -323,7 +323,7 @@ describe("sessions server state (solid-query)", () => {
     const server = fakeServer();
     const messages = [message("m1", "s1", "user", "a"), message("m2", "s1", "assistant", "b"), message("m3", "s1", "user", "c"), message("m4", "s1", "assistant", "d")];
     const checkpoints = [{ id: "c2", sessionId: "s1", messageCount: 2, status: "active" as const, reason: "turn ended", createdAt: T }];
-    server.sessions.set("s1", { session: session("s1"), messages, checkpoints });
+    server.sessions.set("s1", { session: session("s1"), messages, checkpoints, draft: null });
     const shown = await shownSession(server, "s1");
     expect(shown.detail.getCurrentResult().data?.messages).toHaveLength(4);
     const restore = new MutationObserver(shown.queryClient, restoreCheckpointMutation(server.client, shown.queryClient));

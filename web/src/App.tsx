@@ -13,6 +13,7 @@ import { ProjectsPage } from "./routes/ProjectsPage";
 import { RegisterPage } from "./routes/RegisterPage";
 import { SettingsPage } from "./routes/SettingsPage";
 import { TemplatesPage } from "./routes/TemplatesPage";
+import { TemplatePage } from "./routes/TemplatePage";
 import { createAuthStore } from "./stores/auth";
 import { AuthContext } from "./stores/auth-context";
 
@@ -37,6 +38,7 @@ export function App() {
           <Route path="/knowledge" component={KnowledgePage} />
           <Route path="/knowledge/:id" component={KnowledgeDocumentPage} />
           <Route path="/templates" component={TemplatesPage} />
+          <Route path="/templates/:id" component={TemplatePage} />
           <Route path="/projects" component={ProjectsPage} />
           <Route path="/apps" component={AppsPage} />
           <Route path="/settings" component={SettingsPage} />

@@ -1,4 +1,4 @@
-import { useNavigate, useParams } from "@solidjs/router";
+import { A, useNavigate, useParams } from "@solidjs/router";
 import { createMutation, createQuery, useQueryClient } from "@tanstack/solid-query";
 import { createEffect, createSignal, For, on, Show } from "solid-js";
 import { EmptyState, PageHeader } from "../components/EmptyState";
@@ -252,8 +252,34 @@ export function ChatPage() {
               </p>
             )}
           </Show>
+          <Show when={messages().length === 0 ? detail.data?.draft : undefined}>
+            {(draft) => (
+              <div class="draft-note" role="note" data-testid="draft-note">
+                <p>
+                  This conversation starts from a template. Its prompt is ready below; it did not run yet because{" "}
+                  {draft().reasons.length > 0 ? `${draft().reasons.join("; ")}.` : "something it needs is missing."}
+                </p>
+                <p>
+                  <Show when={draft().missingIntegrations.length > 0}>
+                    <A class="button button--small" href="/integrations">
+                      Connect integrations
+                    </A>{" "}
+                  </Show>
+                  <A class="button button--small" href={`/templates/${encodeURIComponent(draft().templateId)}`}>
+                    Back to the template
+                  </A>{" "}
+                  <span class="muted">or edit the prompt and send it as it is.</span>
+                </p>
+              </div>
+            )}
+          </Show>
           <Show when={!id() || detail.data}>
-            <Composer busy={running() || create.isPending || patch.isPending} disabledReason={closedReason()} onSend={onSend} />
+            <Composer
+              busy={running() || create.isPending || patch.isPending}
+              disabledReason={closedReason()}
+              initial={messages().length === 0 ? detail.data?.draft?.prompt : undefined}
+              onSend={onSend}
+            />
           </Show>
         </section>
         <ToolsPanel />

@@ -72,13 +72,13 @@ export function connectMutation(
   client: ApiClient,
   provider: ProviderName,
   navigate: (url: string) => void = (url) => window.location.assign(url),
+  /** The app path the provider's callback brings the person back to. */
+  returnTo = "/integrations",
 ): MutationOptions<void, Error, void> {
   return {
     mutationKey: ["integration-connect", provider],
     mutationFn: async () => {
-      const { authorizationUrl } = await client.post<{ authorizationUrl: string }>(`/api/integrations/${provider}/auth`, {
-        returnTo: "/integrations",
-      });
+      const { authorizationUrl } = await client.post<{ authorizationUrl: string }>(`/api/integrations/${provider}/auth`, { returnTo });
       navigate(authorizationUrl);
     },
   };

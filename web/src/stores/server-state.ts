@@ -2,6 +2,7 @@ import type { QueryClient } from "@tanstack/solid-query";
 import type { EventsStore } from "./events";
 import { invalidateForFrame } from "./integrations";
 import { invalidateForKbFrame } from "./kb";
+import { invalidateTemplatePreviews } from "./templates";
 import { invalidateForSessionFrame, invalidateToolsForFrame } from "./sessions";
 
 /**
@@ -11,7 +12,9 @@ import { invalidateForSessionFrame, invalidateToolsForFrame } from "./sessions";
  */
 export function invalidateOnEvents(queryClient: QueryClient, events: Pick<EventsStore, "on" | "onResync">): () => void {
   const offs = [
-    events.on("integration", (frame) => void Promise.all([invalidateForFrame(queryClient, frame), invalidateToolsForFrame(queryClient)])),
+    events.on("integration", (frame) =>
+      void Promise.all([invalidateForFrame(queryClient, frame), invalidateToolsForFrame(queryClient), invalidateTemplatePreviews(queryClient)]),
+    ),
     events.on("step", (frame) => void invalidateForSessionFrame(queryClient, frame)),
     events.on("chat", (frame) => void invalidateForSessionFrame(queryClient, frame)),
     events.on("status", (frame) => void invalidateForSessionFrame(queryClient, frame)),

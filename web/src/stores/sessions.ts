@@ -1,5 +1,6 @@
 import type { MutationOptions, QueryClient, QueryFunctionContext } from "@tanstack/solid-query";
-import { Step, type Message, type Session, type SessionStatus, type Step as StepT, type Usage } from "../../../worker/contract/agent";
+import type { z } from "zod";
+import { SessionDetail as SessionDetailSchema, Step, type Message, type Session, type SessionStatus, type Step as StepT, type Usage } from "../../../worker/contract/agent";
 import type { Tool } from "../../../worker/contract/integrations";
 import type { ApiClient } from "../lib/api";
 import type { SnapshotReady } from "./integrations";
@@ -8,11 +9,8 @@ export interface SessionGroup {
   key: string;
   sessions: Session[];
 }
-export interface SessionDetail {
-  session: Session;
-  messages: Message[];
-  checkpoints: { id: string; sessionId: string; messageCount: number; status: SessionStatus; reason: string; createdAt: string }[];
-}
+/** `GET /api/sessions/{id}`, as worker/contract/agent.ts defines it. */
+export type SessionDetail = z.infer<typeof SessionDetailSchema>;
 export interface TurnResult {
   message: Message;
   reply: Message;
@@ -45,20 +43,24 @@ export interface LiveTurn {
 /** Cache keys, one per resource the server has (and one for the turn in flight, which only frames fill). */
 export const sessionKeys = {
   all: ["sessions"] as const,
-  list: ["sessions", "list", "day"] as const,
+  /** Every grouping of the sidebar's list (invalidating this prefix refreshes both). */
+  list: ["sessions", "list"] as const,
+  listBy: (groupBy: SessionGrouping) => ["sessions", "list", groupBy] as const,
   detail: (id: string) => ["sessions", "detail", id] as const,
   live: (id: string) => ["sessions", "live", id] as const,
   tools: ["tools"] as const,
 };
 
-/** The sessions sidebar, grouped by day (newest first, as the server orders them). */
-export function sessionsListQuery(client: ApiClient, snapshotReady: SnapshotReady) {
+export type SessionGrouping = "day" | "template";
+
+/** The sessions sidebar, grouped by day or by the template a session started from (newest first, as the server orders them). */
+export function sessionsListQuery(client: ApiClient, snapshotReady: SnapshotReady, groupBy: SessionGrouping = "day") {
   return {
-    queryKey: sessionKeys.list,
+    queryKey: sessionKeys.listBy(groupBy),
     reconcile: "key",
     queryFn: async ({ signal }: QueryFunctionContext) => {
       await snapshotReady();
-      const { groups } = await client.get<{ groups: SessionGroup[] }>("/api/sessions?groupBy=day", { signal });
+      const { groups } = await client.get<{ groups: SessionGroup[] }>(`/api/sessions?groupBy=${groupBy}`, { signal });
       return groups;
     },
   };
@@ -156,7 +158,7 @@ export function createSessionMutation(client: ApiClient, queryClient: QueryClien
     mutationKey: ["session-create"],
     mutationFn: async (body) => (await client.post<{ session: Session }>("/api/sessions", body)).session,
     onSuccess: (session) => {
-      queryClient.setQueryData<SessionDetail>(sessionKeys.detail(session.id), { session, messages: [], checkpoints: [] });
+      queryClient.setQueryData<SessionDetail>(sessionKeys.detail(session.id), { session, messages: [], checkpoints: [], draft: null });
       void queryClient.invalidateQueries({ queryKey: sessionKeys.list });
     },
   };

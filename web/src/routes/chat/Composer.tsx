@@ -1,4 +1,4 @@
-import { createSignal, Show } from "solid-js";
+import { createEffect, createSignal, on, Show } from "solid-js";
 import { MAX_MESSAGE_BYTES } from "../../../../worker/contract/agent";
 import { Spinner } from "../../components/Spinner";
 
@@ -10,8 +10,22 @@ const kb = (n: number) => (n < 1024 ? `${n} B` : `${(n / 1024).toFixed(n < 10 * 
  * method is composing a character is the IME's, not ours). Disabled while
  * a turn runs: the server takes one turn at a time per conversation.
  */
-export function Composer(props: { busy: boolean; disabledReason?: string; onSend: (content: string) => Promise<boolean> }) {
+export function Composer(props: {
+  busy: boolean;
+  disabledReason?: string;
+  /** Text to start from (a template's prompt waiting as a draft); never overwrites what the person typed. */
+  initial?: string;
+  onSend: (content: string) => Promise<boolean>;
+}) {
   const [text, setText] = createSignal("");
+  createEffect(
+    on(
+      () => props.initial,
+      (initial) => {
+        if (initial && text() === "") setText(initial);
+      },
+    ),
+  );
   const size = () => bytesOf(text());
   const tooLong = () => size() > MAX_MESSAGE_BYTES;
   const canSend = () => !props.busy && !props.disabledReason && text().trim().length > 0 && !tooLong();

@@ -1,17 +1,33 @@
+import { ToggleGroup } from "@kobalte/core/toggle-group";
 import { A } from "@solidjs/router";
 import { createQuery } from "@tanstack/solid-query";
-import { For, Show } from "solid-js";
+import { createSignal, For, Show } from "solid-js";
 import { Spinner } from "../../components/Spinner";
 import { QueryView } from "../../components/QueryView";
 import { api } from "../../lib/api";
 import { useEvents } from "../../stores/events";
-import { dayLabel, formatUsd, sessionsListQuery } from "../../stores/sessions";
+import { dayLabel, formatUsd, sessionsListQuery, type SessionGrouping } from "../../stores/sessions";
+import { templatesQuery } from "../../stores/templates";
 
-/** Every conversation of this account, grouped by the day it was started, with New chat on top. */
+const GROUPING_KEY = "taskpilot:sessions-grouping";
+
+/** Every conversation of this account, grouped by the day of its last activity or by the template it started from, with New chat on top. */
 export function SessionsSidebar(props: { currentId: string | undefined; creating: boolean; onNew: () => void }) {
   const events = useEvents();
-  const list = createQuery(() => sessionsListQuery(api, events.snapshotReady));
+  const [grouping, setGrouping] = createSignal<SessionGrouping>(localStorage.getItem(GROUPING_KEY) === "template" ? "template" : "day");
+  const list = createQuery(() => sessionsListQuery(api, events.snapshotReady, grouping()));
+  const templates = createQuery(() => ({ ...templatesQuery(api, events.snapshotReady, "all"), enabled: grouping() === "template" }));
   const now = new Date();
+  const label = (key: string) => {
+    if (grouping() === "day") return dayLabel(key, now);
+    if (key === "none") return "No template";
+    return templates.data?.find((t) => t.id === key)?.title ?? "A deleted template";
+  };
+  const choose = (value: string | null) => {
+    if (value !== "day" && value !== "template") return;
+    setGrouping(value);
+    localStorage.setItem(GROUPING_KEY, value);
+  };
   return (
     <nav class="chat-sessions" aria-label="Conversations">
       <button class="button button--primary button--block" type="button" onClick={() => props.onNew()} disabled={props.creating}>
@@ -20,6 +36,14 @@ export function SessionsSidebar(props: { currentId: string | undefined; creating
         </Show>
         New chat
       </button>
+      <ToggleGroup class="segmented" value={grouping()} onChange={choose} aria-label="Group conversations">
+        <ToggleGroup.Item class="segmented__item" value="day">
+          By day
+        </ToggleGroup.Item>
+        <ToggleGroup.Item class="segmented__item" value="template">
+          By template
+        </ToggleGroup.Item>
+      </ToggleGroup>
       <QueryView
         query={list}
         errorLead="The conversations could not be loaded: "
@@ -33,8 +57,8 @@ export function SessionsSidebar(props: { currentId: string | undefined; creating
           <Show when={groups().some((g) => g.sessions.length > 0)} fallback={<p class="muted">No conversations yet.</p>}>
             <For each={groups()}>
               {(group) => (
-                <section class="chat-sessions__group" aria-label={dayLabel(group.key, now)}>
-                  <h2 class="chat-sessions__day">{dayLabel(group.key, now)}</h2>
+                <section class="chat-sessions__group" aria-label={label(group.key)}>
+                  <h2 class="chat-sessions__day">{label(group.key)}</h2>
                   <ul>
                     <For each={group.sessions}>
                       {(s) => (
