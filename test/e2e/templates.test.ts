@@ -73,7 +73,7 @@ describe("Templates", () => {
     await page.getByRole("heading", { name: "Summarise unread email from a sender" }).waitFor();
   });
 
-  it("opens a chat with the prompt as a draft when something is missing, and another user's private template is not found", async () => {
+  it("opens a chat with the prompt as a draft when something is missing, and another user's private template is not found until its owner makes it public", async () => {
     const owner = await registered("template-owner");
     // The owner writes a private template through the page's dialog.
     await owner.goto("/templates");
@@ -99,5 +99,15 @@ describe("Templates", () => {
     await stranger.getByRole("tab", { name: "Public" }).click();
     await stranger.getByRole("tabpanel").locator(".template-card").first().waitFor();
     expect(await stranger.getByRole("tabpanel").textContent()).not.toContain("My private digest");
+
+    // Once its owner makes it public, the stranger finds it and can open it.
+    await owner.goto(privateUrl);
+    await owner.getByRole("button", { name: "Make public" }).click();
+    await owner.getByRole("button", { name: "Make private" }).waitFor();
+    await stranger.reload();
+    await stranger.getByRole("tab", { name: "Public" }).click();
+    await stranger.getByRole("link", { name: "My private digest" }).click();
+    await stranger.getByRole("heading", { level: 1, name: "My private digest" }).waitFor();
+    expect(await stranger.getByRole("button", { name: "Make private" }).count()).toBe(0);
   });
 });

@@ -227,7 +227,7 @@ describe("legacy import", () => {
     expect(report).toEqual([
       'Ignored the field "extra": templates have no such field.',
       'Renamed the parameter "team-name" to team_name.',
-      "Parameters became required text variables: channel, team_name. Give them types in the editor if you like.",
+      "Parameters became required text variables: channel, team_name.",
       "Rewrote 1 {param} placeholder as {{param}}.",
       'Read the integration "google calendar" as calendar.',
       "Required integrations: slack, calendar.",

@@ -59,7 +59,7 @@ export function convertLegacy(input: LegacyInput): { body: CreateTemplateBody; r
     renamed.set(trimmed, name);
     variables.push({ name, type: "string", required: true });
   }
-  if (variables.length > 0) report.push(`Parameters became required text variables: ${variables.map((v) => v.name).join(", ")}. Give them types in the editor if you like.`);
+  if (variables.length > 0) report.push(`Parameters became required text variables: ${variables.map((v) => v.name).join(", ")}.`);
 
   // {param} (single braces) and {{ param }} both become {{name}}.
   let singles = 0;

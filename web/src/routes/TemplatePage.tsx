@@ -16,6 +16,7 @@ import {
   checkValues,
   deleteTemplateMutation,
   humanize,
+  patchTemplateMutation,
   previewQuery,
   PROVIDER_LABEL,
   startTemplateMutation,
@@ -93,6 +94,16 @@ function TemplateForm(props: { template: Template }) {
   const integrations = createQuery(() => integrationsQuery(api, events.snapshotReady));
   const start = createMutation(() => startTemplateMutation(api, queryClient));
   const remove = createMutation(() => deleteTemplateMutation(api, queryClient));
+  const patch = createMutation(() => patchTemplateMutation(api, queryClient));
+  const toggleVisibility = async () => {
+    const visibility = t.visibility === "public" ? "private" : "public";
+    try {
+      await patch.mutateAsync({ id: t.id, change: { visibility } });
+      showNotice({ kind: "success", text: visibility === "public" ? "Everyone on this TaskPilot can use it now." : "Only you can see it now." });
+    } catch (err) {
+      showNotice({ kind: "error", text: `The template could not be changed: ${errorMessage(err)}` });
+    }
+  };
 
   const statusOf = (p: ProviderName) => integrations.data?.find((i) => i.provider === p)?.status ?? "disconnected";
   const own = () => t.ownerId !== null && t.ownerId === auth.user()?.id;
@@ -132,6 +143,12 @@ function TemplateForm(props: { template: Template }) {
         <span class={`template-badge template-badge--${templateBadge(t).toLowerCase()}`}>{templateBadge(t)}</span>
         <span class="muted">version {t.version}</span>
         <Show when={own()}>
+          <button class="button button--small" type="button" disabled={patch.isPending} onClick={() => void toggleVisibility()}>
+            <Show when={patch.isPending}>
+              <Spinner />
+            </Show>
+            {t.visibility === "public" ? "Make private" : "Make public"}
+          </button>
           <ConfirmButton
             action="Delete"
             label={`Delete ${t.title}`}

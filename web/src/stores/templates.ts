@@ -90,6 +90,17 @@ export function importTemplateMutation(client: ApiClient, queryClient: QueryClie
   };
 }
 
+export function patchTemplateMutation(client: ApiClient, queryClient: QueryClient): MutationOptions<{ template: Template }, Error, { id: string; change: Partial<CreateTemplateBody> }> {
+  return {
+    mutationKey: ["template-patch"],
+    mutationFn: ({ id, change }) => client.patch(`/api/templates/${encodeURIComponent(id)}`, change),
+    onSuccess: ({ template }) => {
+      queryClient.setQueryData(templateKeys.one(template.id), template);
+      void queryClient.invalidateQueries({ queryKey: templateKeys.all });
+    },
+  };
+}
+
 export function deleteTemplateMutation(client: ApiClient, queryClient: QueryClient): MutationOptions<void, Error, string> {
   return {
     mutationKey: ["template-delete"],
