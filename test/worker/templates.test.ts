@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { agentSession } from "../../worker/agent/routes";
+import { TEMPLATE_START_PER_USER } from "../../worker/auth/rate-limit";
 import { OfflinePlanner } from "../../worker/agent/offline-planner";
 import type { PreviewResponse, Template } from "../../worker/contract/templates";
 import { builtinTemplate } from "../../worker/templates/library";
@@ -180,6 +181,20 @@ describe("templates: start", () => {
     const sent = await api(user.token, "POST", `/api/sessions/${started.sessionId}/messages`, { content: "hello" });
     expect(sent.status).toBe(200);
     expect((await detail(user.token, started.sessionId)).draft).toBeNull();
+  });
+
+  it("starts are rate limited per user with Retry-After, and a refused start creates no session", async () => {
+    const user = await newUser();
+    // The window is already full (the same fixed window the route counts in).
+    const windowStart = Math.floor(Date.now() / TEMPLATE_START_PER_USER.windowMs) * TEMPLATE_START_PER_USER.windowMs;
+    await env.DB.prepare("INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, ?)")
+      .bind(`${TEMPLATE_START_PER_USER.name}:${user.userId}`, windowStart, TEMPLATE_START_PER_USER.limit)
+      .run();
+    const res = await api(user.token, "POST", "/api/templates/builtin-gmail-unread-from/start", { variables: {} });
+    expect([res.status, (await problemOf(res)).code]).toEqual([429, "rate_limited"]);
+    expect(res.headers.get("retry-after")).toMatch(/^\d+$/);
+    const sessions = (await (await api(user.token, "GET", "/api/sessions")).json()) as { groups: unknown[] };
+    expect(sessions.groups).toEqual([]);
   });
 
   it("high confidence runs the first turn at once: the session's first message is the prompt and its first step the template's tool", async () => {
