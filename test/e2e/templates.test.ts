@@ -70,7 +70,7 @@ describe("Templates", () => {
 
     // The sidebar can group conversations by the template they started from.
     await page.getByRole("radio", { name: "By template" }).or(page.getByRole("button", { name: "By template" })).click();
-    await page.getByRole("heading", { name: "Summarise unread email from a sender" }).waitFor();
+    await page.getByRole("navigation", { name: "Conversations" }).getByRole("heading", { name: "Summarise unread email from a sender" }).waitFor();
   });
 
   it("opens a chat with the prompt as a draft when something is missing, and another user's private template is not found until its owner makes it public", async () => {
@@ -109,5 +109,38 @@ describe("Templates", () => {
     await stranger.getByRole("link", { name: "My private digest" }).click();
     await stranger.getByRole("heading", { level: 1, name: "My private digest" }).waitFor();
     expect(await stranger.getByRole("button", { name: "Make private" }).count()).toBe(0);
+  });
+
+  it("imports a legacy template: a problem is named by its key, then the report says what the conversion changed", async () => {
+    const page = await registered("template-import");
+    await page.goto("/templates");
+    await page.getByRole("button", { name: "Import", exact: true }).click();
+    const dialog = page.getByRole("dialog", { name: "Import a legacy template" });
+    const json = dialog.getByLabel("Template JSON");
+
+    await json.fill("{not json");
+    await dialog.getByRole("button", { name: "Import", exact: true }).click();
+    await expect.poll(() => dialog.getByRole("alert").first().textContent()).toMatch(/^This is not JSON: /);
+
+    // Valid JSON the server refuses: the key at fault is named, nothing is created.
+    await json.fill('{"prompt": "Post the standup"}');
+    await dialog.getByRole("button", { name: "Import", exact: true }).click();
+    await expect.poll(() => dialog.getByTestId("import-errors").textContent()).toContain("name: ");
+
+    await json.fill('{"name": "Standup", "prompt": "Post the standup to {channel}", "params": ["channel"], "integrations": "slack, gh"}');
+    await dialog.getByRole("button", { name: "Import", exact: true }).click();
+    const report = dialog.getByTestId("import-report");
+    await report.waitFor();
+    const text = await report.textContent();
+    expect(text).toContain("Rewrote 1 {param} placeholder as {{param}}.");
+    expect(text).toContain('Read the integration "gh" as github.');
+    expect(text).toContain("Required integrations: slack, github.");
+
+    await dialog.getByRole("link", { name: "Open the template" }).click();
+    await page.waitForURL(/\/templates\/[0-9a-f-]{36}$/);
+    await page.getByRole("heading", { level: 1, name: "Standup" }).waitFor();
+    await page.getByLabel(/^Channel/).waitFor();
+    expect(await need(page, "slack").textContent()).toContain("required");
+    expect(await need(page, "github").textContent()).toContain("required");
   });
 });

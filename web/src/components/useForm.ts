@@ -27,5 +27,5 @@ export function useSubmit() {
     }
   }
 
-  return { busy, formError, fieldError: (name: string) => fieldErrors()[name], run };
+  return { busy, formError, fieldError: (name: string) => fieldErrors()[name], fieldErrors, run };
 }

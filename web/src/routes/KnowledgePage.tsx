@@ -26,14 +26,14 @@ export function KnowledgePage() {
   return (
     <>
       <PageHeader title="Knowledge" subtitle="Documents your agent can search and cite." />
-      <div class="kb-layout">
-        <section class="kb-panel kb-add" aria-labelledby="kb-add-heading">
+      <div class="panel-grid">
+        <section class="panel kb-add" aria-labelledby="kb-add-heading">
           <h2 id="kb-add-heading">Add documents</h2>
           <DropZone onFiles={(files) => uploader.add(files)} />
           <UploadList uploads={uploads.data?.items ?? []} documents={documents.data} onClearFinished={() => uploader.clearFinished()} />
         </section>
         <SearchPanel />
-        <section class="kb-panel kb-docs" aria-labelledby="kb-docs-heading">
+        <section class="panel kb-docs" aria-labelledby="kb-docs-heading">
           <h2 id="kb-docs-heading">Documents</h2>
           <QueryView
             query={documents}

@@ -19,6 +19,7 @@ import {
   patchTemplateMutation,
   previewQuery,
   PROVIDER_LABEL,
+  variableErrors,
   startTemplateMutation,
   templateQuery,
 } from "../stores/templates";
@@ -79,7 +80,9 @@ function TemplateForm(props: { template: Template }) {
   const [touched, setTouched] = createSignal<Set<string>>(new Set());
   const [submitted, setSubmitted] = createSignal(false);
   const checked = createMemo(() => checkValues(t, values()));
-  const shownError = (name: string) => (submitted() || touched().has(name) ? checked().errors[name] : undefined);
+  // The local check once a field is left (or Start pressed); otherwise what the server said of the value last sent.
+  const shownError = (name: string) =>
+    (submitted() || touched().has(name) ? checked().errors[name] : undefined) ?? variableErrors(start.error)[name] ?? variableErrors(preview.error)[name];
 
   // The preview follows the values once typing pauses, and only for values that pass the same checks the server makes.
   const [settled, setSettled] = createSignal(checked().send);
@@ -122,7 +125,10 @@ function TemplateForm(props: { template: Template }) {
       if (!started.autoExecuted) showNotice({ kind: "success", text: "The chat is open with the prompt ready. Fill in what is missing, then send it.", testId: "start-draft-toast" });
       navigate(`/chat/${encodeURIComponent(started.sessionId)}`);
     } catch (err) {
-      showNotice({ kind: "error", text: `The chat could not be started: ${errorMessage(err)}` });
+      // A value the server refused is marked at its field; anything else is said in a toast.
+      const refused = t.variables.find((v) => variableErrors(err)[v.name]);
+      if (refused) document.getElementById(`var-${refused.name}`)?.focus();
+      else showNotice({ kind: "error", text: `The chat could not be started: ${errorMessage(err)}` });
     }
   };
 
@@ -162,8 +168,8 @@ function TemplateForm(props: { template: Template }) {
           </ConfirmButton>
         </Show>
       </p>
-      <div class="template-layout">
-        <form class="template-panel form" aria-labelledby="template-values-heading" onSubmit={(e) => void onStart(e)} novalidate>
+      <div class="panel-grid template-page">
+        <form class="panel form" aria-labelledby="template-values-heading" onSubmit={(e) => void onStart(e)} novalidate>
           <h2 id="template-values-heading">Fill in</h2>
           <Show when={t.variables.length === 0}>
             <p class="muted">This template has nothing to fill in.</p>
@@ -174,7 +180,10 @@ function TemplateForm(props: { template: Template }) {
                 variable={v}
                 value={values()[v.name] ?? ""}
                 error={shownError(v.name)}
-                onInput={(value) => setValues((all) => ({ ...all, [v.name]: value }))}
+                onInput={(value) => {
+                  if (start.isError) start.reset();
+                  setValues((all) => ({ ...all, [v.name]: value }));
+                }}
                 onBlur={() => setTouched((all) => new Set(all).add(v.name))}
               />
             )}
@@ -190,10 +199,18 @@ function TemplateForm(props: { template: Template }) {
           </p>
         </form>
 
-        <section class="template-panel" aria-labelledby="template-needs-heading">
+        <section class="panel" aria-labelledby="template-needs-heading">
           <h2 id="template-needs-heading">Integrations</h2>
           <Show when={t.requiredIntegrations.length + t.optionalIntegrations.length === 0}>
             <p class="muted">This template needs no integration.</p>
+          </Show>
+          <Show when={integrations.isError}>
+            <p class="error-note" role="alert">
+              Whether they are connected could not be checked: {errorMessage(integrations.error)}{" "}
+              <button class="button" type="button" disabled={integrations.isFetching} onClick={() => void integrations.refetch()}>
+                Retry
+              </button>
+            </p>
           </Show>
           <ul class="template-needs">
             <For each={[...t.requiredIntegrations.map((p) => [p, true] as const), ...t.optionalIntegrations.map((p) => [p, false] as const)]}>
@@ -202,7 +219,7 @@ function TemplateForm(props: { template: Template }) {
           </ul>
         </section>
 
-        <section class="template-panel template-preview" aria-labelledby="template-preview-heading" aria-busy={preview.isFetching ? "true" : "false"}>
+        <section class="panel template-preview" aria-labelledby="template-preview-heading" aria-busy={preview.isFetching ? "true" : "false"}>
           <h2 id="template-preview-heading">
             Preview
             <Show when={preview.isFetching}>
@@ -210,10 +227,21 @@ function TemplateForm(props: { template: Template }) {
               <Spinner />
             </Show>
           </h2>
+          <Show when={preview.data && Object.keys(checked().errors).length > 0}>
+            <p class="muted">This is for the last values that passed their checks.</p>
+          </Show>
           <Show when={preview.isError}>
-            <p class="error-note" role="alert">
-              {errorMessage(preview.error)}
-            </p>
+            <Show
+              when={Object.keys(variableErrors(preview.error)).length === 0}
+              fallback={<p class="muted">The preview waits for the values marked above to be fixed.</p>}
+            >
+              <p class="error-note" role="alert">
+                The preview could not be composed: {errorMessage(preview.error)}{" "}
+                <button class="button" type="button" disabled={preview.isFetching} onClick={() => void preview.refetch()}>
+                  Retry
+                </button>
+              </p>
+            </Show>
           </Show>
           <Show when={preview.data}>
             {(p) => (

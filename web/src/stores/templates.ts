@@ -1,7 +1,7 @@
 import type { MutationOptions, QueryClient, QueryFunctionContext } from "@tanstack/solid-query";
 import type { ProviderName } from "../../../worker/contract/integrations";
 import { checkValue, type CreateTemplateBody, type PreviewResponse, type Template, type TemplateWarning } from "../../../worker/contract/templates";
-import type { ApiClient } from "../lib/api";
+import { ApiError, type ApiClient } from "../lib/api";
 import type { SnapshotReady } from "./integrations";
 
 export type TemplateScope = "all" | "mine" | "public";
@@ -53,6 +53,17 @@ export function checkValues(template: Template, values: Record<string, string>):
     else send[v.name] = raw;
   }
   return { errors, send };
+}
+
+/**
+ * The server's word on the values (`400 invalid_variables`, one error per
+ * `variables.<name>`), by variable name, to show under each field. Empty for
+ * any other failure.
+ */
+export function variableErrors(error: unknown): Record<string, string> {
+  if (!(error instanceof ApiError) || error.code !== "invalid_variables") return {};
+  const prefix = "variables.";
+  return Object.fromEntries(Object.entries(error.fieldErrors).flatMap(([path, message]) => (path.startsWith(prefix) ? [[path.slice(prefix.length), message]] : [])));
 }
 
 /** The composed prompt for these values; only asked for when every value passes locally. */

@@ -21,7 +21,9 @@ export function SessionsSidebar(props: { currentId: string | undefined; creating
   const label = (key: string) => {
     if (grouping() === "day") return dayLabel(key, now);
     if (key === "none") return "No template";
-    return templates.data?.find((t) => t.id === key)?.title ?? "A deleted template";
+    // Until the titles arrive (or if they cannot), the group is still a template's.
+    if (!templates.data) return "Template";
+    return templates.data.find((t) => t.id === key)?.title ?? "A template no longer available";
   };
   const choose = (value: string | null) => {
     if (value !== "day" && value !== "template") return;

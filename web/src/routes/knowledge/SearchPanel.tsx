@@ -49,7 +49,7 @@ export function SearchPanel() {
   };
 
   return (
-    <section class="kb-panel kb-search" aria-labelledby="kb-search-heading">
+    <section class="panel kb-search" aria-labelledby="kb-search-heading">
       <h2 id="kb-search-heading">Search</h2>
       <form class="kb-search__form" role="search" aria-labelledby="kb-search-heading" onSubmit={onSubmit}>
         <label class="kb-search__label" for="kb-search-input">

@@ -1,4 +1,6 @@
-import { Dialog } from "@kobalte/core/dialog";
+// Kobalte's AlertDialog reassigns the shared `Dialog.Content` to its own (role="alertdialog")
+// once it is loaded; the named export is the plain dialog content.
+import { Content as DialogContent, Dialog } from "@kobalte/core/dialog";
 import { A, useNavigate } from "@solidjs/router";
 import { createMutation, useQueryClient } from "@tanstack/solid-query";
 import { createSignal, For, Show, type JSX } from "solid-js";
@@ -15,7 +17,7 @@ function FormDialog(props: { trigger: string; title: string; open: boolean; onOp
       <Dialog.Portal>
         <Dialog.Overlay class="dialog-overlay" />
         <div class="dialog-positioner">
-          <Dialog.Content class="confirm-dialog template-dialog">
+          <DialogContent class="confirm-dialog template-dialog">
             <div class="template-dialog__head">
               <Dialog.Title as="h2">{props.title}</Dialog.Title>
               <Dialog.CloseButton class="button button--small" aria-label="Close">
@@ -23,7 +25,7 @@ function FormDialog(props: { trigger: string; title: string; open: boolean; onOp
               </Dialog.CloseButton>
             </div>
             {props.children}
-          </Dialog.Content>
+          </DialogContent>
         </div>
       </Dialog.Portal>
     </Dialog>
@@ -113,6 +115,8 @@ export function ImportTemplateDialog() {
   const [text, setText] = createSignal("");
   const [parseError, setParseError] = createSignal<string>();
   const [result, setResult] = createSignal<{ template: Template; report: string[] }>();
+  // A problem with the whole body ("(body)") is already the form's message.
+  const keyErrors = () => Object.entries(submit.fieldErrors()).filter(([path]) => path !== "(body)");
 
   const onOpenChange = (next: boolean) => {
     setOpen(next);
@@ -144,6 +148,21 @@ export function ImportTemplateDialog() {
               <p class="error-note" role="alert">
                 {submit.formError()}
               </p>
+            </Show>
+            {/* The JSON has no fields of its own on this form: each problem names the key it is about. */}
+            <Show when={keyErrors().length > 0}>
+              <div class="error-note" role="alert" data-testid="import-errors">
+                <p>The template could not be imported. Fix these in the JSON:</p>
+                <ul class="template-report">
+                  <For each={keyErrors()}>
+                    {([path, message]) => (
+                      <li>
+                        <code>{path}</code>: {message}
+                      </li>
+                    )}
+                  </For>
+                </ul>
+              </div>
             </Show>
             <label class="field">
               <span>Template JSON</span>
