@@ -6,6 +6,8 @@ const TEST_SECRETS = {
   JWT_SECRET: "test-jwt-secret-0123456789abcdef0123456789abcdef",
   TOKEN_ENCRYPTION_KEYS: "k1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=,k0:AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=",
   LOG_LEVEL: "warn",
+  GITHUB_WEBHOOK_SECRET: "test-github-webhook-secret",
+  SLACK_SIGNING_SECRET: "test-slack-signing-secret",
 };
 
 /** Every provider's OAuth endpoints point at the local OAuth server that test/worker/integrations-oauth-server.ts starts. */

@@ -7,7 +7,8 @@
 // only the agent's figures and replaces just that section of bench/results.json; BENCH_ONLY=sessions does the same for
 // session init vs a bare D1 insert and the offline-planner turn (bench/sessions.mjs); BENCH_ONLY=kb for the knowledge
 // base (bench/kb.mjs: ingest MB/s, search p50/p95 per mode at 1k, 10k and 100k chunks, recall@10 against an exact scan);
-// BENCH_ONLY=templates for the template preview (bench/templates.mjs: the generator cold and cached, the route vs the bare route).
+// BENCH_ONLY=templates for the template preview (bench/templates.mjs: the generator cold and cached, the route vs the bare route);
+// BENCH_ONLY=webhooks for the receivers (bench/webhooks.mjs: verify + store + enqueue vs the bare route).
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -20,6 +21,7 @@ import { createServer } from "node:net";
 import { agentBench, printAgentTables } from "./agent.mjs";
 import { kbBench, printKbTables } from "./kb.mjs";
 import { printTemplateTables, templatesBench } from "./templates.mjs";
+import { printWebhookTables, webhooksBench } from "./webhooks.mjs";
 import { connectSandboxGmail, plannerTurn, sessionInit } from "./sessions.mjs";
 import { summarize } from "./stats.mjs";
 import { integrationsVsFloor } from "./throughput.mjs";
@@ -161,6 +163,7 @@ async function startBundledWorker(projectDir = PROJECT_ROOT, label = "this check
   });
   progress(`starting the worker (${label})`);
   const port = await freePort();
+  const secrets = generateSecrets();
   const mf = new Miniflare({
     host: "127.0.0.1",
     port,
@@ -169,7 +172,7 @@ async function startBundledWorker(projectDir = PROJECT_ROOT, label = "this check
     scriptPath: join(out, "index.js"),
     compatibilityDate: "2026-04-20",
     compatibilityFlags: ["nodejs_compat"],
-    bindings: { APP_ENV: "development", SANDBOX_PROVIDERS: "true", LOG_LEVEL: "warn", PUBLIC_URL: `http://127.0.0.1:${port}`, ...generateSecrets() },
+    bindings: { APP_ENV: "development", SANDBOX_PROVIDERS: "true", LOG_LEVEL: "warn", PUBLIC_URL: `http://127.0.0.1:${port}`, ...secrets },
     d1Databases: { DB: "taskpilot-bench" },
     durableObjects: {
       USER_HUB: { className: "UserHub", useSQLite: true },
@@ -184,6 +187,8 @@ async function startBundledWorker(projectDir = PROJECT_ROOT, label = "this check
     queueConsumers: {
       "taskpilot-kb-index": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 3, deadLetterQueue: "taskpilot-kb-index-dlq" },
       "taskpilot-kb-index-dlq": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 3 },
+      "taskpilot-webhooks": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 5, deadLetterQueue: "taskpilot-webhooks-dlq" },
+      "taskpilot-webhooks-dlq": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 3 },
     },
   });
   const url = await mf.ready;
@@ -196,6 +201,7 @@ async function startBundledWorker(projectDir = PROJECT_ROOT, label = "this check
   return {
     url: url.origin,
     db,
+    secrets,
     stop: async () => {
       await mf.dispose();
       rmSync(out, { recursive: true, force: true });
@@ -351,6 +357,7 @@ async function templatesOnly() {
   try {
     const templates = await templatesBench(server, register, progress);
     printTemplateTables(templates, printTable);
+    printWebhookTables(webhooks, printTable);
     const file = join(HERE, "results.json");
     const previous = JSON.parse(readFileSync(file, "utf8"));
     writeFileSync(file, `${JSON.stringify({ ...previous, templates }, null, 2)}\n`);
@@ -360,7 +367,22 @@ async function templatesOnly() {
   }
 }
 
+async function webhooksOnly() {
+  const server = await startBundledWorker();
+  try {
+    const webhooks = await webhooksBench(server, progress);
+    printWebhookTables(webhooks, printTable);
+    const file = join(HERE, "results.json");
+    const previous = JSON.parse(readFileSync(file, "utf8"));
+    writeFileSync(file, `${JSON.stringify({ ...previous, webhooks }, null, 2)}\n`);
+    console.log(`wrote the webhooks section of ${join("bench", "results.json")}`);
+  } finally {
+    await server.stop();
+  }
+}
+
 async function main() {
+  if (process.env.BENCH_ONLY === "webhooks") return webhooksOnly();
   if (process.env.BENCH_ONLY === "templates") return templatesOnly();
   if (process.env.BENCH_ONLY === "kb") return kbOnly();
   if (process.env.BENCH_ONLY === "agent") return agentOnly();
@@ -375,6 +397,7 @@ async function main() {
     const sessions = await sessionsBench(server);
     const kb = await kbBench(server, register, progress);
     const templates = await templatesBench(server, register, progress);
+    const webhooks = await webhooksBench(server, progress);
     const { accessToken } = await register(server.url);
     progress("floors");
     const floors = { httpHubRoundTrip: await hubFloor(server.url, accessToken), socketHubRoundTrip: await socketFloor(server.url, accessToken) };
@@ -417,6 +440,7 @@ async function main() {
     printSessionTables(sessions);
     printKbTables(kb, printTable);
     printTemplateTables(templates, printTable);
+    printWebhookTables(webhooks, printTable);
 
     const results = {
       measuredAt: new Date().toISOString(),
@@ -445,6 +469,7 @@ async function main() {
       sessions,
       kb,
       templates,
+      webhooks,
     };
     writeFileSync(join(HERE, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
     console.log(`wrote ${join("bench", "results.json")}`);

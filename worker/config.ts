@@ -47,6 +47,8 @@ export interface Config {
   kbEmbedder: "local" | "openai" | "workers-ai" | undefined;
   /** Past this many available tools the agent gets the meta tools `tools_search` / `tools_call` instead (AGENT_META_TOOLS_THRESHOLD, 1–1000, default 16). */
   agentMetaToolsThreshold: number;
+  /** GITHUB_WEBHOOK_SECRET and SLACK_SIGNING_SECRET: without one, that provider's webhook answers 503 config_missing. */
+  webhookSecrets: { github?: string; slack?: string };
   providers: Record<ProviderGroup, ProviderEnv>;
   /** Variables that are missing or malformed; the request that needs one fails naming it. */
   problems: ConfigProblem[];
@@ -242,6 +244,7 @@ export function readConfig(env: Env): Config {
       embeddingModel: str(env, "OPENAI_EMBEDDING_MODEL") ?? "text-embedding-3-small",
     },
     agentMetaToolsThreshold,
+    webhookSecrets: { github: str(env, "GITHUB_WEBHOOK_SECRET"), slack: str(env, "SLACK_SIGNING_SECRET") },
     providers: readProviders(env, problems),
     problems,
     fatal,

@@ -15,6 +15,8 @@ import { tools } from "./tools/routes";
 import { sessions } from "./agent/routes";
 import { kb } from "./kb/routes";
 import { templates } from "./templates/routes";
+import { webhooks } from "./webhooks/routes";
+import { admin } from "./admin/routes";
 
 /**
  * The production entry (`[env.production]` in wrangler.toml). It never
@@ -37,6 +39,8 @@ app.route("/api/tools", tools);
 app.route("/api/sessions", sessions);
 app.route("/api/kb", kb);
 app.route("/api/templates", templates);
+app.route("/api/admin", admin);
+app.route("/webhooks", webhooks);
 app.get("/api/openapi.json", openApiDocument(app));
 
 app.all("/api/*", (c) => {

@@ -1,7 +1,7 @@
 export declare const PROJECT_ROOT: string;
 export declare const OFFLINE_ENV: Record<string, string>;
 export declare function buildWeb(options?: { quiet?: boolean }): Promise<void>;
-export declare function generateSecrets(): { JWT_SECRET: string; TOKEN_ENCRYPTION_KEYS: string };
+export declare function generateSecrets(): { JWT_SECRET: string; TOKEN_ENCRYPTION_KEYS: string; GITHUB_WEBHOOK_SECRET: string; SLACK_SIGNING_SECRET: string };
 export declare function ensureDevVars(file?: string): { file: string; created: boolean };
 export declare function applyMigrations(options?: { persistTo?: string; quiet?: boolean }): Promise<void>;
 export declare function findFreePort(): Promise<number>;

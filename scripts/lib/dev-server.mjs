@@ -29,6 +29,9 @@ export function generateSecrets() {
   return {
     JWT_SECRET: randomBytes(48).toString("base64url"),
     TOKEN_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString("base64")}`,
+    // Local webhook secrets: deliveries signed with them (a test, a replayed capture) are accepted locally.
+    GITHUB_WEBHOOK_SECRET: randomBytes(32).toString("base64url"),
+    SLACK_SIGNING_SECRET: randomBytes(32).toString("hex"),
   };
 }
 

@@ -8,6 +8,9 @@ import { applyMigrations, buildWeb, findFreePort, generateSecrets, startDevServe
 declare module "vitest" {
   export interface ProvidedContext {
     baseUrl: string;
+    /** The server's local D1 state (for the command-line scripts) and its webhook secrets (to sign deliveries). */
+    persistTo: string;
+    webhookSecrets: { github: string; slack: string };
   }
 }
 
@@ -16,13 +19,16 @@ export default async function setup(project: TestProject) {
   const persistTo = mkdtempSync(join(tmpdir(), "taskpilot-e2e-"));
   await buildWeb({ quiet: true });
   await applyMigrations({ persistTo, quiet: true });
+  const vars = generateSecrets();
   const server = await startDevServer({
     port: await findFreePort(),
     persistTo,
-    vars: generateSecrets(),
+    vars,
     quiet: true,
   });
   project.provide("baseUrl", server.url);
+  project.provide("persistTo", persistTo);
+  project.provide("webhookSecrets", { github: vars.GITHUB_WEBHOOK_SECRET, slack: vars.SLACK_SIGNING_SECRET });
 
   return async () => {
     await server.stop();

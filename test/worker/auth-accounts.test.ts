@@ -14,7 +14,7 @@ describe("register, login and /api/me", () => {
     expect(new Date(session.user.createdAt).toISOString()).toBe(session.user.createdAt);
     expect(session.expiresIn).toBe(900);
     expect(session.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(Object.keys(session.user).sort()).toEqual(["createdAt", "email", "id", "name"]);
+    expect(Object.keys(session.user).sort()).toEqual(["createdAt", "email", "id", "name", "role"]);
 
     const login = await post("/api/auth/login", { email: email.toLowerCase(), password: "s3cret-password" });
     expect(login.status).toBe(200);

@@ -13,7 +13,7 @@ export const REFRESH_COOKIE = "tp_refresh";
 const REFRESH_COOKIE_PATH = "/api/auth";
 
 export function publicUser(user: UserRow): PublicUser {
-  return { id: user.id, email: user.email, name: user.name, createdAt: user.createdAt.toISOString() };
+  return { id: user.id, email: user.email, name: user.name, role: user.role === "admin" ? "admin" : "user", createdAt: user.createdAt.toISOString() };
 }
 
 /**

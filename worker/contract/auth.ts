@@ -46,6 +46,8 @@ export const PublicUser = z.object({
   id: z.string(),
   email: z.string(),
   name: z.string().nullable(),
+  /** `admin` unlocks the operations views (webhook deliveries); granted with `npm run admin:grant`. */
+  role: z.enum(["user", "admin"]).default("user"),
   createdAt: z.string(),
 });
 

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { integrationEvents, integrations, oauthStates } from "./schema";
 
@@ -173,4 +173,22 @@ export function replaceTokenEnvelopesStatement(db: Database, row: SealedSnapshot
 
 export async function replaceTokenEnvelopes(db: Database, row: SealedSnapshot, next: { accessTokenEnc: string | null; refreshTokenEnc: string | null }): Promise<boolean> {
   return (await replaceTokenEnvelopesStatement(db, row, next)).length === 1;
+}
+
+/**
+ * The integrations of one provider connected to these provider accounts
+ * (`accountId` exactly), or to any account under `accountPrefix` (a Slack
+ * team: `T123:`). For revocations the provider announces by webhook.
+ */
+export async function listIntegrationsByAccount(
+  db: Database,
+  provider: string,
+  match: { accountIds?: string[]; accountPrefix?: string },
+): Promise<IntegrationRow[]> {
+  const ids = match.accountIds ?? [];
+  const byId = ids.length > 0 ? inArray(integrations.accountId, ids) : undefined;
+  const byPrefix = match.accountPrefix ? sql`substr(${integrations.accountId}, 1, ${match.accountPrefix.length}) = ${match.accountPrefix}` : undefined;
+  const which = byId && byPrefix ? or(byId, byPrefix) : (byId ?? byPrefix);
+  if (!which) return [];
+  return db.select().from(integrations).where(and(eq(integrations.provider, provider), which)).limit(1000).all();
 }

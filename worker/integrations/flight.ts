@@ -1,8 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { database } from "../db/client";
-import { updateIntegration, type IntegrationPatch } from "../db/integrations";
+import { findIntegration, updateIntegration, type IntegrationPatch } from "../db/integrations";
 import type { Env } from "../env";
 import { disconnectNow, type DisconnectResult } from "./disconnect";
+import { recordIntegrationEvent } from "./events";
 import { flightName } from "./flight-stub";
 import type { ProviderId } from "./providers";
 import {
@@ -93,6 +94,25 @@ export class IntegrationFlight extends DurableObject<Env> {
     await this.exclusive(async () => {
       this.last = undefined;
       await updateIntegration(database(this.env), integrationId, patch, now);
+    });
+  }
+
+  /**
+   * The provider says the grant is gone (a revocation webhook): the row
+   * becomes `expired` with the reason, after every write already asked for.
+   * Once only: a row that is not active or in error is left as it is, so the
+   * same revocation delivered twice records one event.
+   */
+  async expireByProvider(userId: string, provider: ProviderId, reason: { code: string; message: string }): Promise<boolean> {
+    this.claim(userId, provider);
+    return this.exclusive(async () => {
+      const row = await findIntegration(database(this.env), userId, provider);
+      if (!row || (row.status !== "active" && row.status !== "error")) return false;
+      this.last = undefined;
+      const now = this.deps.now();
+      await updateIntegration(database(this.env), row.id, { status: "expired", lastErrorCode: reason.code, lastErrorMessage: reason.message, lastErrorAt: new Date(now) }, now);
+      await recordIntegrationEvent(this.env, userId, provider, "expired", "expired", { providerError: reason.code, description: reason.message, source: "webhook" });
+      return true;
     });
   }
 

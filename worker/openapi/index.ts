@@ -40,6 +40,7 @@ const TAGS: Record<Tag, string> = {
   tools: "What the agent may call, given the live integrations.",
   sessions: "Agent sessions: conversations, their turns, checkpoints and cost.",
   knowledge: "The knowledge base: uploads, indexing, hybrid search with citations.",
+  admin: "Operations for users with the admin role: webhook deliveries and replay.",
   templates: "Prompt templates with typed variables: the built-in library, your own, preview and one-step start into a chat.",
   operations: "Health and this document.",
   development: "Only with SANDBOX_PROVIDERS=true (never in production).",
@@ -48,6 +49,7 @@ const TAGS: Record<Tag, string> = {
 const STATUS_TEXT: Record<number, string> = {
   400: "Bad request",
   401: "Not authenticated",
+  403: "Not allowed for this user",
   404: "Not found",
   409: "Conflict with the current state",
   413: "Body too large",

@@ -17,7 +17,7 @@ import type { ComponentName } from "./schemas";
  * `internal_error`.
  */
 
-export type Tag = "accounts" | "realtime" | "integrations" | "tools" | "sessions" | "knowledge" | "templates" | "operations" | "development";
+export type Tag = "accounts" | "realtime" | "integrations" | "tools" | "sessions" | "knowledge" | "templates" | "admin" | "operations" | "development";
 
 export interface Success {
   description: string;
@@ -38,7 +38,7 @@ export interface Operation {
   /** A route that reads its own body (an upload): a multipart `file` (and `title`), or JSON of this schema. */
   upload?: { json: z.ZodType };
   /** Problem codes by status, beyond the ones added to every operation. */
-  problems?: Partial<Record<400 | 401 | 404 | 409 | 413 | 426 | 429 | 502 | 503, string[]>>;
+  problems?: Partial<Record<400 | 401 | 403 | 404 | 409 | 413 | 426 | 429 | 502 | 503, string[]>>;
 }
 
 const KNOWN_PROVIDER = { 404: ["unknown_provider"] };
@@ -372,7 +372,7 @@ export const OPERATIONS: Record<string, Operation> = {
     tag: "templates",
     auth: "bearer",
     responses: { 200: { description: "The template, one version up, and any warnings.", schema: "TemplateResponse" } },
-    problems: { 400: ["malformed_placeholder", "unknown_variable"], 404: ["template_not_found"], 409: ["template_changed"] },
+    problems: { 400: ["malformed_placeholder", "unknown_variable"], 403: ["template_read_only"], 404: ["template_not_found"], 409: ["template_changed"] },
   },
   "DELETE /api/templates/{id}": {
     summary: "Delete a template",
@@ -380,7 +380,7 @@ export const OPERATIONS: Record<string, Operation> = {
     tag: "templates",
     auth: "bearer",
     responses: { 204: { description: "Deleted." } },
-    problems: { 404: ["template_not_found"] },
+    problems: { 403: ["template_read_only"], 404: ["template_not_found"] },
   },
   "POST /api/templates/{id}/preview": {
     summary: "Compose a template's prompt for the caller, now",
@@ -399,5 +399,22 @@ export const OPERATIONS: Record<string, Operation> = {
     auth: "bearer",
     responses: { 201: { description: "The new session's id.", schema: "StartResponse" } },
     problems: { 400: ["invalid_variables"], 404: ["template_not_found"], 429: ["rate_limited"] },
+  },
+
+  "GET /api/admin/webhooks/deliveries": {
+    summary: "Recent webhook deliveries (admin)",
+    description: "Newest first: provider, event type, status (`received`, `processed`, `failed`), attempts, duplicates, replays, the last error and what processing did.",
+    tag: "admin",
+    auth: "bearer",
+    responses: { 200: { description: "The deliveries.", schema: "WebhookDeliveryList" } },
+    problems: { 403: ["admin_only"] },
+  },
+  "POST /api/admin/webhooks/deliveries/{id}/replay": {
+    summary: "Replay a stored webhook delivery (admin)",
+    description: "By our id or the provider's delivery id: the delivery goes back to `received` and is enqueued marked as a replay, so it is processed again even if it was processed before; its handlers are idempotent.",
+    tag: "admin",
+    auth: "bearer",
+    responses: { 202: { description: "The delivery, queued again.", schema: "WebhookDeliveryResponse" } },
+    problems: { 403: ["admin_only"], 404: ["delivery_not_found"] },
   },
 };

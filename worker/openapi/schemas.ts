@@ -3,6 +3,7 @@ import { AccountExport, AuthSession, MeResponse, PublicUser } from "../contract/
 import { eventsListResponse, serverFrame, ticketResponse } from "../contract/events";
 import { Integration, IntegrationEvent, ProviderName, Tool } from "../contract/integrations";
 import { SessionDetail, SessionGroups, SessionResponse, TurnResponse } from "../contract/agent";
+import { WebhookDeliveryList, WebhookDeliveryResponse } from "../contract/webhooks";
 import { ImportResponse, PreviewResponse, StartResponse, Template, TemplateList, TemplateResponse } from "../contract/templates";
 import { KbDocument, KbDocumentDetail, KbDocumentsResponse, KbReindexResponse, KbSearchResponse } from "../contract/kb";
 
@@ -87,6 +88,8 @@ export const COMPONENTS = {
   PreviewResponse,
   StartResponse,
   ImportResponse,
+  WebhookDeliveryList,
+  WebhookDeliveryResponse,
 } satisfies Record<string, z.ZodType>;
 
 export type ComponentName = keyof typeof COMPONENTS;

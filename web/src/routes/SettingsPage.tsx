@@ -1,13 +1,16 @@
 import { useNavigate } from "@solidjs/router";
+import { createQuery } from "@tanstack/solid-query";
 import { createSignal, Show } from "solid-js";
 import { PageHeader } from "../components/EmptyState";
 import { Icon } from "../components/Icon";
 import { Spinner } from "../components/Spinner";
-import { errorMessage } from "../lib/api";
+import { api, errorMessage } from "../lib/api";
 import { saveTextFile } from "../lib/download";
 import { ACCOUNT_DELETED_NOTICE, createAccountStore } from "../stores/account";
 import { useAuth } from "../stores/auth-context";
+import { meQuery } from "../stores/webhooks";
 import { DeleteAccountDialog } from "./settings/DeleteAccountDialog";
+import { WebhookDeliveries } from "./settings/WebhookDeliveries";
 import "./settings/settings.css";
 
 export function SettingsPage() {
@@ -16,6 +19,8 @@ export function SettingsPage() {
   const navigate = useNavigate();
   const [exporting, setExporting] = createSignal(false);
   const [exportError, setExportError] = createSignal<string>();
+  // The role as the server has it now (an admin grant takes effect without signing in again).
+  const me = createQuery(() => meQuery(api));
 
   const download = async () => {
     setExporting(true);
@@ -64,6 +69,9 @@ export function SettingsPage() {
           {exporting() ? "Preparing…" : "Download my data"}
         </button>
       </section>
+      <Show when={me.data?.role === "admin"}>
+        <WebhookDeliveries />
+      </Show>
       <section class="settings-section settings-section--danger" aria-labelledby="settings-delete">
         <h2 id="settings-delete">Delete account</h2>
         <p class="muted">Deletes the account and everything in it, and revokes TaskPilot's access at every connected provider.</p>

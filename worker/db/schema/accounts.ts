@@ -9,6 +9,8 @@ export const users = sqliteTable("users", {
   passwordHash: text("password_hash").notNull(),
   passwordSalt: text("password_salt").notNull(),
   passwordIterations: integer("password_iterations").notNull(),
+  /** `user`, or `admin` (operations: webhook deliveries and replay), granted by `npm run admin:grant`. */
+  role: text("role").notNull().default("user"),
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
   updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
 });

@@ -5,3 +5,4 @@ export * from "./sandbox";
 export * from "./agent";
 export * from "./kb";
 export * from "./templates";
+export * from "./webhooks";
