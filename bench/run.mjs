@@ -314,79 +314,46 @@ function printSessionTables(sessions) {
   console.log(`\ntarget: session init p95 ≤ 2× the floor's p95 → ${sessions.p95Ratio}× (${sessions.met ? "met" : "NOT met"})\n`);
 }
 
-async function sessionsOnly() {
+/** One section of bench/results.json measured on its own (BENCH_ONLY=<name>), the others left as they are. */
+async function sectionOnly(name, measure, print) {
   const server = await startBundledWorker();
   try {
-    const sessions = await sessionsBench(server);
-    printSessionTables(sessions);
-    const file = join(HERE, "results.json");
-    const previous = JSON.parse(readFileSync(file, "utf8"));
-    writeFileSync(file, `${JSON.stringify({ ...previous, sessions }, null, 2)}\n`);
-    console.log(`wrote the sessions section of ${join("bench", "results.json")}`);
+    const section = await measure(server);
+    print(section);
+    writeSection(name, section);
   } finally {
     await server.stop();
   }
 }
+
+function writeSection(name, section) {
+  const file = join(HERE, "results.json");
+  const previous = JSON.parse(readFileSync(file, "utf8"));
+  writeFileSync(file, `${JSON.stringify({ ...previous, [name]: section }, null, 2)}\n`);
+  console.log(`wrote the ${name} section of ${join("bench", "results.json")}`);
+}
+
+const SECTIONS = {
+  sessions: () => sectionOnly("sessions", (server) => sessionsBench(server), printSessionTables),
+  kb: () => sectionOnly("kb", (server) => kbBench(server, register, progress), (kb) => printKbTables(kb, printTable)),
+  templates: () => sectionOnly("templates", (server) => templatesBench(server, register, progress), (t) => printTemplateTables(t, printTable)),
+  webhooks: () => sectionOnly("webhooks", (server) => webhooksBench(server, progress), (w) => printWebhookTables(w, printTable)),
+};
 
 async function agentOnly() {
   progress("agent: tool payload, offline planner");
   const agent = { measuredAt: new Date().toISOString(), ...(await agentBench()) };
   printAgentTables(agent, printTable);
-  const file = join(HERE, "results.json");
-  const previous = JSON.parse(readFileSync(file, "utf8"));
-  writeFileSync(file, `${JSON.stringify({ ...previous, agent }, null, 2)}\n`);
-  console.log(`wrote the agent section of ${join("bench", "results.json")}`);
-}
-
-async function kbOnly() {
-  const server = await startBundledWorker();
-  try {
-    const kb = await kbBench(server, register, progress);
-    printKbTables(kb, printTable);
-    const file = join(HERE, "results.json");
-    const previous = JSON.parse(readFileSync(file, "utf8"));
-    writeFileSync(file, `${JSON.stringify({ ...previous, kb }, null, 2)}\n`);
-    console.log(`wrote the kb section of ${join("bench", "results.json")}`);
-  } finally {
-    await server.stop();
-  }
-}
-
-async function templatesOnly() {
-  const server = await startBundledWorker();
-  try {
-    const templates = await templatesBench(server, register, progress);
-    printTemplateTables(templates, printTable);
-    printWebhookTables(webhooks, printTable);
-    const file = join(HERE, "results.json");
-    const previous = JSON.parse(readFileSync(file, "utf8"));
-    writeFileSync(file, `${JSON.stringify({ ...previous, templates }, null, 2)}\n`);
-    console.log(`wrote the templates section of ${join("bench", "results.json")}`);
-  } finally {
-    await server.stop();
-  }
-}
-
-async function webhooksOnly() {
-  const server = await startBundledWorker();
-  try {
-    const webhooks = await webhooksBench(server, progress);
-    printWebhookTables(webhooks, printTable);
-    const file = join(HERE, "results.json");
-    const previous = JSON.parse(readFileSync(file, "utf8"));
-    writeFileSync(file, `${JSON.stringify({ ...previous, webhooks }, null, 2)}\n`);
-    console.log(`wrote the webhooks section of ${join("bench", "results.json")}`);
-  } finally {
-    await server.stop();
-  }
+  writeSection("agent", agent);
 }
 
 async function main() {
-  if (process.env.BENCH_ONLY === "webhooks") return webhooksOnly();
-  if (process.env.BENCH_ONLY === "templates") return templatesOnly();
-  if (process.env.BENCH_ONLY === "kb") return kbOnly();
-  if (process.env.BENCH_ONLY === "agent") return agentOnly();
-  if (process.env.BENCH_ONLY === "sessions") return sessionsOnly();
+  const only = process.env.BENCH_ONLY;
+  if (only === "agent") return agentOnly();
+  if (only) {
+    if (!SECTIONS[only]) throw new Error(`BENCH_ONLY=${only}: expected agent, ${Object.keys(SECTIONS).join(", ")}`);
+    return SECTIONS[only]();
+  }
   const loadBefore = loadavg()[0];
   // Pure and quick: measured before the worker starts, so nothing else competes for the CPU.
   progress("agent: tool payload, offline planner");

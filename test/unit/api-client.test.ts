@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ApiError, createApiClient } from "../../web/src/lib/api";
 
-const user = { id: "u1", email: "ada@example.test", name: "Ada", createdAt: "2026-01-01T00:00:00.000Z" };
+const user = { id: "u1", email: "ada@example.test", name: "Ada", role: "user" as const, createdAt: "2026-01-01T00:00:00.000Z" };
 
 function json(status: number, body: unknown, type = "application/json"): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": type } });

@@ -15,6 +15,7 @@ describe("retention policy", () => {
       endedLoginsBefore: new Date("2026-01-30T12:00:00.000Z"),
       expiredBefore: now,
       rateLimitWindowsBefore: new Date("2026-02-28T12:00:00.000Z"),
+      webhookDeliveriesBefore: new Date("2026-01-30T12:00:00.000Z"),
     });
   });
 

@@ -144,7 +144,7 @@ describe("retention pass (cron, clock from the scheduled controller)", () => {
     expect((await problemOf(await refresh(next))).code).toBe("refresh_token_revoked");
   });
 
-  it("drops realtime tickets once expired or used, OAuth states once expired, and rate-limit windows after a day", async () => {
+  it("drops realtime tickets once expired or used, OAuth states once expired, rate-limit windows after a day, and webhook deliveries after 30 days", async () => {
     const u = await createUser("ret");
     const tickets: Array<[string, number, number | null]> = [
       ["expired", T - 1, null],
@@ -163,6 +163,13 @@ describe("retention pass (cron, clock from the scheduled controller)", () => {
         .bind(`${u.id}:${name}`, u.id, T - 600_000, expires)
         .run();
     }
+    for (const [name, received] of [["old", T - RETENTION.webhookDeliveriesMs - 1], ["recent", T - RETENTION.webhookDeliveriesMs]] as const) {
+      await env.DB.prepare(
+        "INSERT INTO webhook_deliveries (id, provider, delivery_id, event_type, payload_hash, payload, received_at) VALUES (?, 'github', ?, 'ping', 'h', '{}', ?)",
+      )
+        .bind(`${u.id}:${name}`, `${u.id}:${name}`, received)
+        .run();
+    }
     for (const [name, start] of [["old", T - RETENTION.rateLimitWindowsMs - 1], ["current", T - RETENTION.rateLimitWindowsMs]] as const) {
       await env.DB.prepare("INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, 1)").bind(`${u.id}:${name}`, start).run();
     }
@@ -173,5 +180,6 @@ describe("retention pass (cron, clock from the scheduled controller)", () => {
     expect(await names("SELECT ticket_hash AS k FROM realtime_tickets WHERE ticket_hash LIKE ?")).toEqual(["live"]);
     expect(await names("SELECT state_hash AS k FROM oauth_states WHERE state_hash LIKE ?")).toEqual(["live"]);
     expect(await names("SELECT key AS k FROM rate_limits WHERE key LIKE ?")).toEqual(["current"]);
+    expect(await names("SELECT id AS k FROM webhook_deliveries WHERE id LIKE ?")).toEqual(["recent"]);
   });
 });

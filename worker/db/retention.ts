@@ -1,7 +1,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Database } from "./client";
-import { events, integrationEvents, oauthStates, rateLimits, realtimeTickets, refreshFamilies, refreshTokens } from "./schema";
+import { events, integrationEvents, oauthStates, rateLimits, realtimeTickets, refreshFamilies, refreshTokens, webhookDeliveries } from "./schema";
 
 /**
  * The retention purges (policy and schedule: worker/ops/README.md). Each
@@ -40,6 +40,11 @@ export function purgeOldEvents(db: Database, before: Date, keepNewest: number, l
 
 export function purgeOldIntegrationEvents(db: Database, before: Date, limit: number): Promise<number> {
   return deleteBatch(db, integrationEvents, sql`${integrationEvents.createdAt} < ${before.getTime()}`, limit);
+}
+
+/** Webhook deliveries received before `before`, whatever became of them. */
+export function purgeOldWebhookDeliveries(db: Database, before: Date, limit: number): Promise<number> {
+  return deleteBatch(db, webhookDeliveries, sql`${webhookDeliveries.receivedAt} < ${before.getTime()}`, limit);
 }
 
 /** Refresh tokens spent before `before` (the caller makes sure their logins have ended, see worker/ops/retention.ts). */

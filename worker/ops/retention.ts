@@ -5,6 +5,7 @@ import {
   purgeExpiredOAuthStateRows,
   purgeOldEvents,
   purgeOldIntegrationEvents,
+  purgeOldWebhookDeliveries,
   purgeRateLimitWindows,
   purgeSpentRefreshTokens,
   purgeSpentTickets,
@@ -28,6 +29,8 @@ export const RETENTION = {
   spentRefreshTokensMs: REFRESH_FAMILY_TTL_MS,
   /** Revoked or expired logins (and the last token of each) stay listed in the export this long after they ended. */
   endedLoginsMs: 30 * DAY,
+  /** Webhook deliveries, processed or failed: long enough to investigate and replay, not an archive of payloads. */
+  webhookDeliveriesMs: 30 * DAY,
   /** Longer than any rate-limit window. */
   rateLimitWindowsMs: DAY,
 } as const;
@@ -44,6 +47,7 @@ export interface RetentionCutoffs {
   /** Tickets and OAuth states are useless once expired: purged as soon as they are. */
   expiredBefore: Date;
   rateLimitWindowsBefore: Date;
+  webhookDeliveriesBefore: Date;
 }
 
 /** Pure: the cutoffs for a pass at `now` (the cron passes its scheduled time, tests any time they like). */
@@ -56,6 +60,7 @@ export function retentionCutoffs(now: Date): RetentionCutoffs {
     endedLoginsBefore: ago(RETENTION.endedLoginsMs),
     expiredBefore: now,
     rateLimitWindowsBefore: ago(RETENTION.rateLimitWindowsMs),
+    webhookDeliveriesBefore: ago(RETENTION.webhookDeliveriesMs),
   };
 }
 
@@ -87,7 +92,8 @@ export type PurgeName =
   | "ended_logins"
   | "realtime_tickets"
   | "oauth_states"
-  | "rate_limit_windows";
+  | "rate_limit_windows"
+  | "webhook_deliveries";
 
 /**
  * One retention pass. The purges run one after another (D1 has one writer,
@@ -104,6 +110,7 @@ export async function runRetention(db: Database, now: Date): Promise<Partial<Rec
     ["realtime_tickets", (n) => purgeSpentTickets(db, c.expiredBefore, n)],
     ["oauth_states", (n) => purgeExpiredOAuthStateRows(db, c.expiredBefore, n)],
     ["rate_limit_windows", (n) => purgeRateLimitWindows(db, c.rateLimitWindowsBefore, n)],
+    ["webhook_deliveries", (n) => purgeOldWebhookDeliveries(db, c.webhookDeliveriesBefore, n)],
   ];
   const results: Partial<Record<PurgeName, DrainResult>> = {};
   for (const [purge, batch] of purges) {
