@@ -91,6 +91,13 @@ describe("Templates", () => {
     await owner.getByTestId("draft-note").waitFor();
     expect(await owner.getByTestId("draft-note").textContent()).toContain("note has no value");
     expect(await owner.getByLabel("Message").inputValue()).toBe("Post {{note}} to #general");
+    // Another conversation has a composer of its own: the draft stays with its session.
+    const draftUrl = owner.url();
+    await owner.getByRole("button", { name: "New chat" }).click();
+    await owner.waitForURL((url) => url.href !== draftUrl);
+    await expect.poll(() => owner.getByLabel("Message").inputValue()).toBe("");
+    await owner.goBack();
+    await expect.poll(() => owner.getByLabel("Message").inputValue()).toBe("Post {{note}} to #general");
 
     const stranger = await registered("template-stranger");
     await stranger.goto(privateUrl);

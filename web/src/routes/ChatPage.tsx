@@ -62,6 +62,15 @@ export function ChatPage() {
   const restore = createMutation(() => restoreCheckpointMutation(api, queryClient));
   const [sendError, setSendError] = createSignal<string>();
   createEffect(on(id, () => setSendError(undefined), { defer: true }));
+  // Each conversation has its own composer: moving to another one (or to a new chat) starts from an empty box or that
+  // conversation's draft. Not when a first message creates the conversation: that is the same composer, mid-send.
+  const [composerKey, setComposerKey] = createSignal(1);
+  let shownId = id();
+  createEffect(() => {
+    const next = id();
+    if (shownId !== undefined && next !== shownId) setComposerKey((k) => k + 1);
+    shownId = next;
+  });
 
   const session = () => detail.data?.session;
   const messages = () => detail.data?.messages ?? [];
@@ -274,12 +283,16 @@ export function ChatPage() {
             )}
           </Show>
           <Show when={!id() || detail.data}>
-            <Composer
-              busy={running() || create.isPending || patch.isPending}
-              disabledReason={closedReason()}
-              initial={messages().length === 0 ? detail.data?.draft?.prompt : undefined}
-              onSend={onSend}
-            />
+            <Show when={composerKey()} keyed>
+              {(_conversation: number) => (
+                <Composer
+                  busy={running() || create.isPending || patch.isPending}
+                  disabledReason={closedReason()}
+                  initial={messages().length === 0 && detail.data?.session.id === id() ? detail.data?.draft?.prompt : undefined}
+                  onSend={onSend}
+                />
+              )}
+            </Show>
           </Show>
         </section>
         <ToolsPanel />
