@@ -49,6 +49,18 @@ describe("extraction (inside workerd)", () => {
     }
   });
 
+  it.each([
+    ["a hidden <p> left open before a <div>", "<p hidden>secret<div>visible</div><p>after</p>", "visible\n\nafter"],
+    ["a hidden <p> left open before the next <p>", "<p style='display:none'>secret<p>next para", "next para"],
+    ["a hidden <li> left open before the next <li>", "<ul><li hidden>secret<li>shown</ul><p>after", "- shown\n\nafter"],
+    ["a hidden <p> left open before a heading", "<p hidden>secret<h2>Heading</h2><p>text", "## Heading\n\ntext"],
+    ["a hidden <dd> left open before the next <dt>", "<dl><dt>Term<dd hidden>secret<dt>Next</dl>", "Term\n\nNext"],
+  ])("HTML: %s hides only itself, as a browser would, not the rest of the page", async (_what, html, text) => {
+    const extracted = (await extractText(bytes(html), "text/html")).text;
+    expect(extracted).toBe(text);
+    expect(extracted).not.toContain("secret");
+  });
+
   it("HTML without an h1 takes its title as the top heading; a page with no visible text is empty_document", async () => {
     expect((await extractText(bytes("<title>Notes</title><p>Body text.</p>"), "text/html")).text).toBe("# Notes\n\nBody text.");
     expect((await failure(bytes("<script>only()</script><div hidden>x</div>"), "text/html")).code).toBe("empty_document");

@@ -5,8 +5,11 @@
  * elements (the `hidden` attribute, `aria-hidden="true"`, an inline
  * `display:none` or `visibility:hidden`) contribute nothing: text nobody
  * sees should not answer a search. Parsing is the runtime's own streaming
- * HTMLRewriter; no DOM is built.
+ * HTMLRewriter; no DOM is built, so the end tags HTML leaves implied are
+ * written out first (implied-end-tags.ts): a hidden `<p>` without its `</p>`
+ * then ends where a browser ends it, not at the end of the document.
  */
+import { writeImpliedEndTags } from "./implied-end-tags";
 
 /** Markers written around elements while rewriting, resolved after whitespace is collapsed. */
 const BLOCK = "\u0001";
@@ -90,7 +93,7 @@ export async function htmlToText(html: string): Promise<string> {
         // The doctype is not content; it is dropped with the tags below.
       },
     });
-  const rewritten = await rewriter.transform(new Response(html, { headers: { "content-type": "text/html; charset=utf-8" } })).text();
+  const rewritten = await rewriter.transform(new Response(writeImpliedEndTags(html), { headers: { "content-type": "text/html; charset=utf-8" } })).text();
   const blocks = rewritten
     .replace(/<!doctype[^>]*>/gi, "")
     .split(BLOCK)
