@@ -158,6 +158,8 @@ describe("webhook receivers: verification over the raw bytes", () => {
     await waitOnExecutionContext(ctx);
     const p = await problemOf(res);
     expect([res.status, p.code, p.detail]).toEqual([503, "config_missing", expect.stringContaining("GITHUB_WEBHOOK_SECRET")]);
+    const health = await worker.fetch(new Request(`${ORIGIN}/api/health`), bare, createExecutionContext());
+    expect(((await health.json()) as { checks: { webhooks: unknown } }).checks.webhooks).toMatchObject({ ok: true, github: false, slack: true });
   });
 });
 

@@ -56,6 +56,8 @@ export const health = new Hono<AppBindings>().get("/", async (c) => {
     vectors: check(true, { backend: env.VECTORIZE ? "vectorize" : "local" }),
     llm: check(true, { mode: cfg.openai.apiKey ? "openai" : "offline", model: cfg.openai.apiKey ? cfg.openai.model : "offline-planner" }),
     // Named by variable only: the request that needs one answers config_missing with the reason.
+    // Informational: without a secret that provider's webhook refuses every delivery (503 config_missing).
+    webhooks: check(true, { github: Boolean(cfg.webhookSecrets.github), slack: Boolean(cfg.webhookSecrets.slack) }),
     config: check(cfg.problems.length === 0, { problems: cfg.problems.map((p) => ({ variable: p.variable })) }),
     providers: providersHealth(cfg),
   };
