@@ -1,6 +1,7 @@
 import type { Accessor, JSX } from "solid-js";
 import { Show } from "solid-js";
 import { errorMessage } from "../lib/api";
+import { Spinner } from "./Spinner";
 
 /** The parts of a solid-query result this view reads. */
 export interface ViewedQuery<T> {
@@ -18,7 +19,8 @@ export interface ViewedQuery<T> {
  */
 export function QueryView<T>(props: {
   query: ViewedQuery<T>;
-  loading: JSX.Element;
+  /** What shows until the first answer: words for the usual spinner line ("Loading templates…"), or an element of its own. */
+  loading: JSX.Element | string;
   /** Words before the server's message: "The history could not be loaded: ". */
   errorLead?: string;
   retryLabel?: string;
@@ -36,7 +38,20 @@ export function QueryView<T>(props: {
           </button>
         </p>
       </Show>
-      <Show when={props.query.data} fallback={<Show when={!props.query.isError}>{props.loading}</Show>}>
+      <Show
+        when={props.query.data}
+        fallback={
+          <Show when={!props.query.isError}>
+            {typeof props.loading === "string" ? (
+              <p class="muted" role="status">
+                <Spinner /> {props.loading}
+              </p>
+            ) : (
+              props.loading
+            )}
+          </Show>
+        }
+      >
         {(data) => props.children(data)}
       </Show>
     </>

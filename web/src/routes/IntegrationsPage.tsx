@@ -4,7 +4,6 @@ import { For, onMount, Show } from "solid-js";
 import { PageHeader } from "../components/EmptyState";
 import { showNotice } from "../components/Notice";
 import { QueryView } from "../components/QueryView";
-import { Spinner } from "../components/Spinner";
 import { api } from "../lib/api";
 import { useEvents } from "../stores/events";
 import { integrationsQuery } from "../stores/integrations";
@@ -48,11 +47,7 @@ export function IntegrationsPage() {
       <QueryView
         query={list}
         retryLabel="Try again"
-        loading={
-          <p class="muted" role="status">
-            <Spinner /> Loading integrations…
-          </p>
-        }
+        loading="Loading integrations…"
       >
         {(integrations) => (
           <div class="integration-grid">

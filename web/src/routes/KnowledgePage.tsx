@@ -1,7 +1,6 @@
 import { createQuery, useQueryClient } from "@tanstack/solid-query";
 import { PageHeader } from "../components/EmptyState";
 import { QueryView } from "../components/QueryView";
-import { Spinner } from "../components/Spinner";
 import { api } from "../lib/api";
 import { useEvents } from "../stores/events";
 import { kbDocumentsQuery, kbUploader, kbUploadsQuery } from "../stores/kb";
@@ -38,11 +37,7 @@ export function KnowledgePage() {
           <QueryView
             query={documents}
             errorLead="The documents could not be loaded: "
-            loading={
-              <p class="muted" role="status">
-                <Spinner /> Loading your documents…
-              </p>
-            }
+            loading="Loading your documents…"
           >
             {(list) => <DocumentList documents={list()} />}
           </QueryView>

@@ -5,7 +5,6 @@ import { createSignal, For, Show } from "solid-js";
 import type { Template } from "../../../worker/contract/templates";
 import { PageHeader } from "../components/EmptyState";
 import { QueryView } from "../components/QueryView";
-import { Spinner } from "../components/Spinner";
 import { api } from "../lib/api";
 import { useEvents } from "../stores/events";
 import { matchesSearch, PROVIDER_LABEL, templatesQuery, type TemplateScope } from "../stores/templates";
@@ -71,11 +70,7 @@ function TemplateList(props: { scope: TemplateScope; search: string; empty: stri
     <QueryView
       query={list}
       errorLead="The templates could not be loaded: "
-      loading={
-        <p class="muted" role="status">
-          <Spinner /> Loading templates…
-        </p>
-      }
+      loading="Loading templates…"
     >
       {(all) => {
         const shown = () => all().filter((t) => matchesSearch(t, props.search));

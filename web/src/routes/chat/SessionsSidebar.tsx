@@ -49,11 +49,7 @@ export function SessionsSidebar(props: { currentId: string | undefined; creating
       <QueryView
         query={list}
         errorLead="The conversations could not be loaded: "
-        loading={
-          <p class="muted" role="status">
-            <Spinner /> Loading conversations…
-          </p>
-        }
+        loading="Loading conversations…"
       >
         {(groups) => (
           <Show when={groups().some((g) => g.sessions.length > 0)} fallback={<p class="muted">No conversations yet.</p>}>

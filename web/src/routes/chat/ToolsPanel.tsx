@@ -1,7 +1,6 @@
 import { A } from "@solidjs/router";
 import { createQuery } from "@tanstack/solid-query";
 import { For, Show } from "solid-js";
-import { Spinner } from "../../components/Spinner";
 import { QueryView } from "../../components/QueryView";
 import { api } from "../../lib/api";
 import { useEvents } from "../../stores/events";
@@ -16,11 +15,7 @@ export function ToolsPanel() {
       <h2 id="chat-tools-heading">Tools available now</h2>
       <QueryView
         query={tools}
-        loading={
-          <p class="muted" role="status">
-            <Spinner /> Loading tools…
-          </p>
-        }
+        loading="Loading tools…"
       >
         {(list) => (
           <Show when={list().length > 0} fallback={<p class="muted">No tools yet: the agent can only talk until you connect an integration.</p>}>

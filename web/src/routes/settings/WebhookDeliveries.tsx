@@ -3,7 +3,6 @@ import { For, Show } from "solid-js";
 import type { WebhookDelivery } from "../../../../worker/contract/webhooks";
 import { showNotice } from "../../components/Notice";
 import { QueryView } from "../../components/QueryView";
-import { Spinner } from "../../components/Spinner";
 import { api, errorMessage } from "../../lib/api";
 import { deliveriesQuery, replayMutation } from "../../stores/webhooks";
 
@@ -31,11 +30,7 @@ export function WebhookDeliveries() {
       <QueryView
         query={deliveries}
         errorLead="The deliveries could not be loaded: "
-        loading={
-          <p class="muted" role="status">
-            <Spinner /> Loading deliveries…
-          </p>
-        }
+        loading="Loading deliveries…"
       >
         {(list) => (
           <Show when={list().length > 0} fallback={<p class="muted">No deliveries yet. Point a GitHub or Slack webhook at /webhooks/github or /webhooks/slack.</p>}>
