@@ -28,13 +28,13 @@ describe("Templates", () => {
     // Search narrows the library; the card opens the template.
     await page.getByLabel("Search templates").fill("unread email");
     const cards = page.getByRole("tabpanel").locator(".template-card");
-    await expect.poll(() => cards.count()).toBe(1);
+    await expect.poll(() => cards.count(), { timeout: 10_000 }).toBe(1);
     await page.getByRole("link", { name: "Summarise unread email from a sender" }).click();
     await page.waitForURL((url) => url.pathname === `/templates/${TEMPLATE}`);
     await page.getByRole("heading", { level: 1, name: "Summarise unread email from a sender" }).waitFor();
 
     // Nothing filled in, Gmail not connected: low, with both reasons, and the placeholder still in the prompt.
-    await expect.poll(() => page.getByTestId("confidence").textContent()).toBe("Confidence: low");
+    await expect.poll(() => page.getByTestId("confidence").textContent(), { timeout: 10_000 }).toBe("Confidence: low");
     expect(await page.getByTestId("reasons").textContent()).toContain("Gmail is not connected");
     expect(await page.getByTestId("prompt").textContent()).toBe("Summarise unread email from {{sender}}");
 
@@ -42,10 +42,10 @@ describe("Templates", () => {
     const sender = page.getByLabel(/^Sender/);
     await sender.fill("ana@");
     await sender.blur();
-    await expect.poll(() => page.locator(".field__error").first().textContent()).toBe("expected an email address, like ana@example.com");
+    await expect.poll(() => page.locator(".field__error").first().textContent(), { timeout: 10_000 }).toBe("expected an email address, like ana@example.com");
     expect(await sender.getAttribute("aria-invalid")).toBe("true");
     await sender.fill("ana@example.com");
-    await expect.poll(() => page.getByTestId("prompt").textContent()).toBe("Summarise unread email from ana@example.com");
+    await expect.poll(() => page.getByTestId("prompt").textContent(), { timeout: 10_000 }).toBe("Summarise unread email from ana@example.com");
     expect(await page.getByTestId("reasons").textContent()).toBe("Gmail is not connected");
 
     // Connect from the page: the sandbox consent page, then back to this template.
@@ -54,16 +54,16 @@ describe("Templates", () => {
     await page.getByLabel(/Signed in to Sandbox Google as/).fill(uniqueEmail("sandbox"));
     await page.getByRole("button", { name: "Allow" }).click();
     await page.waitForURL((url) => url.pathname === `/templates/${TEMPLATE}`);
-    await expect.poll(() => need(page, "gmail").getAttribute("data-status")).toBe("active");
+    await expect.poll(() => need(page, "gmail").getAttribute("data-status"), { timeout: 10_000 }).toBe("active");
     // What was typed before leaving for the consent page is still there.
     expect(await page.getByLabel(/^Sender/).inputValue()).toBe("ana@example.com");
-    await expect.poll(() => page.getByTestId("confidence").textContent()).toBe("Confidence: high");
+    await expect.poll(() => page.getByTestId("confidence").textContent(), { timeout: 10_000 }).toBe("Confidence: high");
     expect(await page.locator(".template-tools").textContent()).toContain("gmail.search_messages");
 
     await page.getByRole("button", { name: "Start" }).click();
     await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/);
     // The first message is the template's prompt, and its turn ran without anyone pressing Send.
-    await expect.poll(() => page.locator('[data-testid="message-user"]').first().textContent()).toContain("Summarise unread email from ana@example.com");
+    await expect.poll(() => page.locator('[data-testid="message-user"]').first().textContent(), { timeout: 10_000 }).toContain("Summarise unread email from ana@example.com");
     const step = page.locator('[data-testid="message-assistant"] [data-testid="step"][data-tool="gmail.search_messages"]');
     await step.first().waitFor();
     expect(await page.locator('[data-testid="message-assistant"]').count()).toBe(1);
@@ -95,9 +95,9 @@ describe("Templates", () => {
     const draftUrl = owner.url();
     await owner.getByRole("button", { name: "New chat" }).click();
     await owner.waitForURL((url) => url.href !== draftUrl);
-    await expect.poll(() => owner.getByLabel("Message").inputValue()).toBe("");
+    await expect.poll(() => owner.getByLabel("Message").inputValue(), { timeout: 10_000 }).toBe("");
     await owner.goBack();
-    await expect.poll(() => owner.getByLabel("Message").inputValue()).toBe("Post {{note}} to #general");
+    await expect.poll(() => owner.getByLabel("Message").inputValue(), { timeout: 10_000 }).toBe("Post {{note}} to #general");
 
     const stranger = await registered("template-stranger");
     await stranger.goto(privateUrl);
@@ -132,7 +132,7 @@ describe("Templates", () => {
     // Valid JSON the server refuses: the key at fault is named, nothing is created.
     await json.fill('{"prompt": "Post the standup"}');
     await dialog.getByRole("button", { name: "Import", exact: true }).click();
-    await expect.poll(() => dialog.getByTestId("import-errors").textContent()).toContain("name: ");
+    await expect.poll(() => dialog.getByTestId("import-errors").textContent(), { timeout: 10_000 }).toContain("name: ");
 
     await json.fill('{"name": "Standup", "prompt": "Post the standup to {channel}", "params": ["channel"], "integrations": "slack, gh"}');
     await dialog.getByRole("button", { name: "Import", exact: true }).click();

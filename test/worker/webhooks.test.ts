@@ -1,6 +1,6 @@
 import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
 import { createHmac } from "node:crypto";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { database } from "../../worker/db/client";
 import { updateIntegration } from "../../worker/db/integrations";
 import { findDelivery, type WebhookDeliveryRow } from "../../worker/db/webhooks";
@@ -10,6 +10,9 @@ import { consumeWebhooks, webhookRetryDelaySeconds, type WebhookMessage } from "
 import { problemOf } from "./auth-helpers";
 import { seedIntegration, storedRow } from "./integrations-helpers";
 import { authed, connect, createUser, ORIGIN, type TestUser } from "./realtime-helpers";
+
+// Processing happens on the real local queue (a 1 s batch window): room for a loaded machine.
+vi.setConfig({ testTimeout: 30_000 });
 
 const GITHUB_SECRET = "test-github-webhook-secret";
 const SLACK_SECRET = "test-slack-signing-secret";
@@ -47,14 +50,16 @@ async function rowsFor(deliveryId: string): Promise<number> {
   return r!.n;
 }
 
-/** Waits for the real queue's consumer to settle the delivery (no sleeps on a clock: polls the row). */
+/** Waits for the real queue's consumer to settle the delivery (polls the row; no fixed sleep). */
 async function settled(id: string, status: string = "processed"): Promise<WebhookDeliveryRow> {
-  for (let i = 0; i < 200; i++) {
-    const row = await findDelivery(database(env), id);
-    if (row && row.status === status) return row;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`delivery ${id} never became ${status}: ${JSON.stringify(await findDelivery(database(env), id))}`);
+  return vi.waitFor(
+    async () => {
+      const row = await findDelivery(database(env), id);
+      if (!row || row.status !== status) throw new Error(`delivery ${id} is not ${status} yet: ${JSON.stringify(row)}`);
+      return row;
+    },
+    { timeout: 20_000, interval: 25 },
+  );
 }
 
 /** One message through the consumer, as the queue would hand it over, with what the consumer did to it. */
