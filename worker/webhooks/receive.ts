@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { sha256Hex } from "../crypto";
+import { hex } from "../crypto";
 import { database } from "../db/client";
 import { recordDelivery, type NewDelivery } from "../db/webhooks";
 import { AppError } from "../errors";
@@ -74,7 +74,8 @@ export interface Received {
  */
 export async function storeAndEnqueue(c: Context<AppBindings>, received: Received): Promise<Response> {
   const text = new TextDecoder().decode(received.body);
-  const hash = await sha256Hex(text);
+  // Of the bytes as received (what was signed), not of the text decoded from them.
+  const hash = hex(await crypto.subtle.digest("SHA-256", received.body));
   const delivery: NewDelivery = {
     id: crypto.randomUUID(),
     provider: received.provider,
