@@ -83,7 +83,7 @@ describe("offline planner against the sandbox: every example request completes",
     const u = await sandboxUser(EVERY);
     const repos = await turn(u.userId, "list my repos");
     const list = resultOf<{ items: Array<{ fullName: string; source: { url: string } }> }>(repos.outcomes[0]!.outcome).items;
-    expect(list.map((r) => r.fullName.split("/")[1]).sort()).toEqual(["notes", "taskpilot-demo"]);
+    expect(list.map((r) => r.fullName.split("/")[1]).sort()).toEqual(["handbook", "notes", "taskpilot-demo"]);
     for (const r of list) expect(repos.answer).toContain(`[${r.fullName}](${r.source.url})`);
 
     const demo = list.find((r) => r.fullName.endsWith("/taskpilot-demo"))!.fullName;

@@ -130,7 +130,8 @@ describe("GitHub tools", () => {
     const u = await sandboxUser(["github"]);
     const repos = resultOf(await runTool(u.userId, "github.list_repos", {}));
     const names = repos.items.map((r: Json) => r.fullName as string);
-    expect(names).toHaveLength(2);
+    // taskpilot-demo, notes, and the read-only sandbox-org/handbook.
+    expect(names).toHaveLength(3);
     const demo = names.find((n: string) => n.endsWith("/taskpilot-demo"))!;
     expect(repos.items.find((r: Json) => r.fullName === demo)).toMatchObject({ private: false, defaultBranch: "main", source: { url: `${ORIGIN}/sandbox/github/web/${demo}`, label: demo } });
 

@@ -179,6 +179,57 @@ export async function listRecords<T>(db: Database, accountId: string, kind: stri
   return rows.map((r) => toRecord<T>(r));
 }
 
+/**
+ * Records of a kind under one key in every account, oldest first: how the
+ * sandbox's web pages, reached without a token, find whose object a URL names.
+ */
+export async function findRecordsByKey<T>(db: Database, kind: string, key: string, limit = 20) {
+  const rows = await db
+    .select()
+    .from(sandboxRecords)
+    .where(and(eq(sandboxRecords.kind, kind), eq(sandboxRecords.key, key)))
+    .orderBy(asc(sandboxRecords.id))
+    .limit(limit)
+    .all();
+  return rows.map((r) => ({ ...toRecord<T>(r), accountId: r.accountId }));
+}
+
+/**
+ * Sets top-level fields of a record's JSON in one statement (`json_set`), only
+ * while each field in `when` still holds the given string: a conditional
+ * update, so two requests racing to close or merge the same pull cannot both
+ * win, and an edit of one field never overwrites another written meanwhile.
+ * False when the record is missing or a condition no longer holds.
+ */
+export async function patchRecord(
+  db: Database,
+  accountId: string,
+  kind: string,
+  key: string,
+  changes: Record<string, unknown>,
+  when: Record<string, string> = {},
+): Promise<boolean> {
+  const path = (field: string) => {
+    if (!/^[a-z_]+$/.test(field)) throw new Error(`patchRecord: unsupported field name ${field}`);
+    return `$.${field}`;
+  };
+  const pairs = Object.entries(changes).map(([field, value]) => sql`${path(field)}, json(${JSON.stringify(value ?? null)})`);
+  if (pairs.length === 0) return (await getRecord(db, accountId, kind, key)) !== undefined;
+  const rows = await db
+    .update(sandboxRecords)
+    .set({ data: sql`json_set(${sandboxRecords.data}, ${sql.join(pairs, sql`, `)})` })
+    .where(
+      and(
+        eq(sandboxRecords.accountId, accountId),
+        eq(sandboxRecords.kind, kind),
+        eq(sandboxRecords.key, key),
+        ...Object.entries(when).map(([field, value]) => sql`json_extract(${sandboxRecords.data}, ${path(field)}) = ${value}`),
+      ),
+    )
+    .returning({ id: sandboxRecords.id });
+  return rows.length === 1;
+}
+
 export async function countRecords(db: Database, accountId: string, kind: string, parent: string) {
   const row = await db
     .select({ n: sql<number>`count(*)` })

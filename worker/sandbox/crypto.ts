@@ -19,6 +19,12 @@ export async function sha1Hex(value: string | Uint8Array): Promise<string> {
   return hex(await crypto.subtle.digest("SHA-1", typeof value === "string" ? encoder.encode(value) : value));
 }
 
+/** Hex HMAC-SHA256 of `data` under `secret`: how GitHub signs a webhook body (`X-Hub-Signature-256: sha256=<hex>`). */
+export async function hmacSha256Hex(secret: string, data: Uint8Array): Promise<string> {
+  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return hex(await crypto.subtle.sign("HMAC", key, data));
+}
+
 /** RFC 7636 §4.2: BASE64URL(SHA256(ASCII(code_verifier))). */
 export async function s256Challenge(verifier: string): Promise<string> {
   return base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(verifier))));

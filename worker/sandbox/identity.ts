@@ -13,6 +13,9 @@ export function slackHandle(account: Pick<SandboxAccount, "email">): string {
   return account.email.split("@")[0]!.toLowerCase().replace(/[^a-z0-9._-]/g, "");
 }
 
+/** The organisation whose repository (`sandbox-org/handbook`) every sandbox account can read but not push to. */
+export const SANDBOX_ORG = { login: "sandbox-org", id: 90_000_001, type: "Organization" } as const;
+
 /** GitHub logins allow letters, digits and single hyphens, at most 39 characters. */
 export function githubLogin(account: Pick<SandboxAccount, "email">): string {
   const local = account.email.split("@")[0]!.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");

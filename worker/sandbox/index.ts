@@ -14,6 +14,7 @@ import { googleApi } from "./api/google";
 import { slackApi } from "./api/slack";
 import { SANDBOX_GROUPS, type SandboxGroup } from "./catalog";
 import { checkSandboxClock } from "./clock";
+import { githubWeb } from "./github-web";
 import { errorPage } from "./oauth/consent-page";
 import { authorizeRoutes } from "./oauth/authorize";
 import { tokenRoutes } from "./oauth/token";
@@ -52,7 +53,9 @@ for (const group of SANDBOX_GROUPS) {
   });
 }
 
-// Links in fake GitHub answers (html_url) land here rather than on a JSON 401.
+// A pull request's html_url: its page, with Merge and Close (github-web.ts).
+sandbox.route("/github/web", githubWeb);
+// Other links in fake GitHub answers (html_url) land here rather than on a JSON 401.
 sandbox.get("/github/web/*", (c) =>
   c.html(errorPage("github", "Sandbox GitHub", `${new URL(c.req.url).pathname.replace("/sandbox/github/web/", "")} lives in the local GitHub sandbox; it has no web view.`)),
 );

@@ -2,7 +2,7 @@ import type { Database } from "../db/client";
 import { insertRecord, type SandboxAccount } from "../db/sandbox";
 import { randomId } from "./crypto";
 import { ISSUE, seedRepo } from "./api/github-store";
-import { githubLogin, slackUserId } from "./identity";
+import { githubLogin, SANDBOX_ORG, slackUserId } from "./identity";
 
 /** The fake data every new sandbox account starts with; dates are relative to its creation. */
 
@@ -158,6 +158,14 @@ export async function seedAccount(db: Database, account: SandboxAccount, now: Da
     { name: "notes", owner, description: "Personal notes", private: true, default_branch: "main", created_at: at(-24 * 60) },
     { "README.md": "# notes\n" },
     author,
+  );
+  // An organisation's repository the account can read but not push to (every write is a 403).
+  await seedRepo(
+    db,
+    account.id,
+    { name: "handbook", owner: SANDBOX_ORG.login, description: "The team handbook (read-only)", private: false, default_branch: "main", created_at: at(-24 * 90), readOnly: true },
+    { "README.md": "# Handbook\n\nHow the sandbox organisation works. Read-only for its members.\n" },
+    { name: "Sandbox Org", email: "handbook@sandbox-org.example", date: at(-24 * 90) },
   );
   await insertRecord(
     db,

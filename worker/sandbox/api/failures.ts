@@ -80,3 +80,25 @@ export function githubValidation(c: Context, resource: string, field: string, co
     422,
   );
 }
+
+/** GitHub's answer to a write the account may not make (a repository it can only read). */
+export function githubForbidden(c: Context): Response {
+  return c.json({ message: "Resource not accessible by integration", documentation_url: "https://docs.github.com/rest", status: "403" }, 403);
+}
+
+/**
+ * A 422 whose one error is a sentence, as GitHub words "A pull request
+ * already exists for owner:branch." and "No commits between main and branch":
+ * the top-level message stays "Validation Failed".
+ */
+export function githubCustomValidation(c: Context, resource: string, message: string): Response {
+  return c.json(
+    { message: "Validation Failed", errors: [{ resource, code: "custom", message }], documentation_url: "https://docs.github.com/rest", status: "422" },
+    422,
+  );
+}
+
+/** A refusal GitHub gives as a bare message: 405 "Pull Request is not mergeable", 409 "Head branch was modified…". */
+export function githubRefusal(c: Context, status: 405 | 409, message: string): Response {
+  return c.json({ message, documentation_url: "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request", status: String(status) }, status);
+}

@@ -3,7 +3,7 @@ import { decodeBase64 } from "../../crypto";
 import { database } from "../../db/client";
 import type { SandboxApiBindings } from "../types";
 import { githubValidation, notFound } from "./failures";
-import { apiBase, ownRepo, problemsParsingJson, readJson, type GithubContext } from "./github-http";
+import { apiBase, ownRepo, problemsParsingJson, readJson, writableRepo, type GithubContext } from "./github-http";
 import {
   BLOB,
   COMMIT,
@@ -13,6 +13,7 @@ import {
   getObject,
   getRef,
   insertRef,
+  isAncestor,
   setRef,
   TREE,
   type BlobData,
@@ -52,8 +53,8 @@ function renderCommit(c: GithubContext, repo: string, sha: string, data: CommitD
 
 export const githubGit = new Hono<SandboxApiBindings>()
   .post("/blobs", async (c) => {
-    const repo = await ownRepo(c);
-    if (!repo) return notFound(c, "github");
+    const repo = await writableRepo(c);
+    if (repo instanceof Response) return repo;
     const body = await readJson(c);
     if (!body) return problemsParsingJson(c);
     if (typeof body.content !== "string") return githubValidation(c, "Blob", "content");
@@ -70,8 +71,8 @@ export const githubGit = new Hono<SandboxApiBindings>()
     return c.json({ sha: c.req.param("sha"), ...rec.data, url: `${apiBase(c)}/repos/${repo.key}/git/blobs/${c.req.param("sha")}` });
   })
   .post("/trees", async (c) => {
-    const repo = await ownRepo(c);
-    if (!repo) return notFound(c, "github");
+    const repo = await writableRepo(c);
+    if (repo instanceof Response) return repo;
     const body = await readJson(c);
     if (!body) return problemsParsingJson(c);
     if (!Array.isArray(body.tree)) return githubValidation(c, "Tree", "tree");
@@ -114,8 +115,8 @@ export const githubGit = new Hono<SandboxApiBindings>()
     return c.json({ sha: c.req.param("sha"), url: `${apiBase(c)}/repos/${repo.key}/git/trees/${c.req.param("sha")}`, tree: rec.data.tree, truncated: false });
   })
   .post("/commits", async (c) => {
-    const repo = await ownRepo(c);
-    if (!repo) return notFound(c, "github");
+    const repo = await writableRepo(c);
+    if (repo instanceof Response) return repo;
     const body = await readJson(c);
     if (!body) return problemsParsingJson(c);
     if (typeof body.message !== "string" || !body.message) return githubValidation(c, "Commit", "message");
@@ -156,8 +157,8 @@ export const githubGit = new Hono<SandboxApiBindings>()
     return rec ? c.json(renderRef(c, repo.key, ref, rec.data.sha)) : notFound(c, "github");
   })
   .post("/refs", async (c) => {
-    const repo = await ownRepo(c);
-    if (!repo) return notFound(c, "github");
+    const repo = await writableRepo(c);
+    if (repo instanceof Response) return repo;
     const body = await readJson(c);
     if (!body) return problemsParsingJson(c);
     const ref = typeof body.ref === "string" ? body.ref : "";
@@ -173,8 +174,8 @@ export const githubGit = new Hono<SandboxApiBindings>()
     return c.json(renderRef(c, repo.key, ref, sha), 201);
   })
   .patch("/refs/:name{.+}", async (c) => {
-    const repo = await ownRepo(c);
-    if (!repo) return notFound(c, "github");
+    const repo = await writableRepo(c);
+    if (repo instanceof Response) return repo;
     const body = await readJson(c);
     if (!body) return problemsParsingJson(c);
     const ref = `refs/${c.req.param("name")}`;
@@ -186,24 +187,9 @@ export const githubGit = new Hono<SandboxApiBindings>()
     const commit = await getObject<CommitData>(db, account.id, COMMIT, repo.key, sha);
     if (!commit) return githubValidation(c, "Reference", "sha", "invalid", "Object does not exist");
     // Without force, GitHub only moves a branch forward: the new commit must descend from the current tip.
-    if (body.force !== true && !(await descendsFrom(c, repo.key, sha, current.data.sha))) {
+    if (body.force !== true && !(await isAncestor(db, account.id, repo.key, current.data.sha, sha))) {
       return githubValidation(c, "Reference", "sha", "custom", "Update is not a fast forward");
     }
     await setRef(db, account.id, repo.key, ref, sha);
     return c.json(renderRef(c, repo.key, ref, sha));
   });
-
-async function descendsFrom(c: GithubContext, repo: string, sha: string, ancestor: string): Promise<boolean> {
-  const db = database(c.env);
-  const seen = new Set<string>();
-  const queue = [sha];
-  while (queue.length > 0 && seen.size < 1000) {
-    const next = queue.shift()!;
-    if (next === ancestor) return true;
-    if (seen.has(next)) continue;
-    seen.add(next);
-    const commit = await getObject<CommitData>(db, c.get("account").id, COMMIT, repo, next);
-    if (commit) queue.push(...commit.data.parents);
-  }
-  return false;
-}

@@ -16,6 +16,8 @@ export interface RepoData {
   private: boolean;
   default_branch: string;
   created_at: string;
+  /** Readable but not writable by the account (a repository of an organisation it belongs to): every write is GitHub's 403. */
+  readOnly?: boolean;
 }
 export interface BlobData {
   content: string;
@@ -40,6 +42,22 @@ export interface CommitData {
 }
 export interface RefData {
   sha: string;
+}
+/** A pull request. While open, its head and base sha are the branches' tips; closing or merging freezes them here. */
+export interface PullData {
+  number: number;
+  title: string;
+  body: string | null;
+  state: "open" | "closed";
+  head: string;
+  head_sha: string;
+  base: string;
+  base_sha: string;
+  created_at: string;
+  merged?: boolean;
+  merged_at?: string | null;
+  closed_at?: string | null;
+  merge_commit_sha?: string | null;
 }
 
 export const REPO = "github.repo";
@@ -98,6 +116,41 @@ export function insertRef(db: Database, accountId: string, repo: string, ref: st
 
 export function getRef(db: Database, accountId: string, repo: string, ref: string) {
   return getRecord<RefData>(db, accountId, REF, refKey(repo, ref));
+}
+
+/** The commits reachable from `sha` (itself included), breadth first, at most `limit`. */
+async function* ancestry(db: Database, accountId: string, repo: string, sha: string, limit = 1000) {
+  const seen = new Set<string>();
+  const queue = [sha];
+  while (queue.length > 0 && seen.size < limit) {
+    const next = queue.shift()!;
+    if (seen.has(next)) continue;
+    seen.add(next);
+    yield next;
+    const commit = await getObject<CommitData>(db, accountId, COMMIT, repo, next);
+    if (commit) queue.push(...commit.data.parents);
+  }
+}
+
+/** Whether `ancestor` is `sha` or reachable from it through parents. */
+export async function isAncestor(db: Database, accountId: string, repo: string, ancestor: string, sha: string): Promise<boolean> {
+  for await (const s of ancestry(db, accountId, repo, sha)) if (s === ancestor) return true;
+  return false;
+}
+
+/** The nearest common ancestor of two commits, as `git merge-base` (undefined for unrelated histories). */
+export async function mergeBase(db: Database, accountId: string, repo: string, a: string, b: string): Promise<string | undefined> {
+  const fromA = new Set<string>();
+  for await (const s of ancestry(db, accountId, repo, a)) fromA.add(s);
+  for await (const s of ancestry(db, accountId, repo, b)) if (fromA.has(s)) return s;
+  return undefined;
+}
+
+/** The files of a commit, by path (trees here are flat: paths carry their directories). */
+export async function filesOf(db: Database, accountId: string, repo: string, commitSha: string | undefined): Promise<Map<string, TreeEntry>> {
+  const commit = commitSha ? await getObject<CommitData>(db, accountId, COMMIT, repo, commitSha) : undefined;
+  const tree = commit ? await getObject<TreeData>(db, accountId, TREE, repo, commit.data.tree) : undefined;
+  return new Map((tree?.data.tree ?? []).map((e) => [e.path, e]));
 }
 
 /** Issues and pull requests share one number sequence per repository, as on GitHub. */

@@ -1,17 +1,20 @@
 import { Hono } from "hono";
 import { database } from "../../db/client";
 import { getRecord, insertRecord, listRecords } from "../../db/sandbox";
-import { githubLogin, githubUserId } from "../identity";
+import { SANDBOX_ORG } from "../identity";
 import type { SandboxApiBindings } from "../types";
 import { githubValidation, notFound } from "./failures";
 import { githubGit } from "./github-git";
-import { apiBase, ownRepo, problemsParsingJson, readJson, type GithubContext } from "./github-http";
-import { createRepo, getRef, ISSUE, nextNumber, PULL, REPO, seedRepo, type RepoData } from "./github-store";
+import { accountUser, apiBase, ownRepo, paging, problemsParsingJson, readJson, webBase, writableRepo, type GithubContext } from "./github-http";
+import { getPull } from "./github-merge";
+import { githubPulls, pullHtmlUrl } from "./github-pulls";
+import { createRepo, ISSUE, nextNumber, REPO, seedRepo, type PullData, type RepoData } from "./github-store";
 
 /**
  * Fake GitHub REST API under `/sandbox/github/api`: enough of it that
  * `new Octokit({ auth, baseUrl })` can read the user and repositories,
- * create issues, write commits through the Git Data API and open pulls.
+ * create issues, write commits through the Git Data API, and open and merge
+ * pulls (github-pulls.ts). A read-only repository answers every write 403.
  */
 
 interface IssueData {
@@ -23,38 +26,23 @@ interface IssueData {
   created_at: string;
 }
 
-interface PullData {
-  number: number;
-  title: string;
-  body: string | null;
-  state: "open" | "closed";
-  head: string;
-  head_sha: string;
-  base: string;
-  created_at: string;
-}
-
-async function owner(c: GithubContext) {
-  const a = c.get("account");
-  return { login: githubLogin(a), id: await githubUserId(a), type: "User" };
-}
-
-function renderRepo(c: GithubContext, r: RepoData, ownerId: number) {
+function renderRepo(c: GithubContext, r: RepoData, user: { login: string; id: number }) {
   const full = `${r.owner}/${r.name}`;
+  const owner = r.readOnly ? SANDBOX_ORG : { login: r.owner, id: user.id, type: "User" };
   return {
-    id: Number.parseInt(full.length.toString() + String(ownerId).slice(-6), 10),
+    id: Number.parseInt(full.length.toString() + String(user.id).slice(-6), 10),
     name: r.name,
     full_name: full,
     private: r.private,
     visibility: r.private ? "private" : "public",
     description: r.description,
     default_branch: r.default_branch,
-    owner: { login: r.owner, id: ownerId, type: "User" },
-    html_url: `${new URL(c.req.url).origin}/sandbox/github/web/${full}`,
+    owner,
+    html_url: `${webBase(c)}/${full}`,
     url: `${apiBase(c)}/repos/${full}`,
     created_at: r.created_at,
     updated_at: r.created_at,
-    permissions: { admin: true, push: true, pull: true },
+    permissions: r.readOnly ? { admin: false, push: false, pull: true } : { admin: true, push: true, pull: true },
   };
 }
 
@@ -65,51 +53,46 @@ function renderIssue(c: GithubContext, repo: string, i: IssueData, user: { login
     labels: i.labels.map((name) => ({ name })),
     user,
     url: `${apiBase(c)}/repos/${repo}/issues/${i.number}`,
-    html_url: `${new URL(c.req.url).origin}/sandbox/github/web/${repo}/issues/${i.number}`,
+    html_url: `${webBase(c)}/${repo}/issues/${i.number}`,
   };
 }
 
-function renderPull(c: GithubContext, repo: string, p: PullData, user: { login: string; id: number }) {
+/** A pull request seen through the Issues API, as GitHub shows one: its issue fields plus a `pull_request` link. */
+function pullAsIssue(c: GithubContext, repo: string, p: PullData, user: { login: string; id: number }) {
+  const html = pullHtmlUrl(c, repo, p.number);
   return {
     id: p.number,
     number: p.number,
     title: p.title,
     body: p.body,
     state: p.state,
-    merged: false,
-    draft: false,
+    labels: [],
     user,
-    head: { ref: p.head, sha: p.head_sha, label: `${repo.split("/")[0]}:${p.head}` },
-    base: { ref: p.base, label: `${repo.split("/")[0]}:${p.base}` },
     created_at: p.created_at,
-    url: `${apiBase(c)}/repos/${repo}/pulls/${p.number}`,
-    html_url: `${new URL(c.req.url).origin}/sandbox/github/web/${repo}/pull/${p.number}`,
+    closed_at: p.closed_at ?? null,
+    url: `${apiBase(c)}/repos/${repo}/issues/${p.number}`,
+    html_url: html,
+    pull_request: { url: `${apiBase(c)}/repos/${repo}/pulls/${p.number}`, html_url: html, merged_at: p.merged_at ?? null },
   };
 }
-
-const paging = (c: GithubContext) => {
-  const perPage = Math.min(Math.max(Number(c.req.query("per_page") ?? 30) || 30, 1), 100);
-  const page = Math.max(Number(c.req.query("page") ?? 1) || 1, 1);
-  return <T>(items: T[]) => items.slice((page - 1) * perPage, page * perPage);
-};
 
 export const githubApi = new Hono<SandboxApiBindings>()
   .get("/user", async (c) => {
     const a = c.get("account");
-    const o = await owner(c);
-    return c.json({ ...o, node_id: `U_${o.id}`, name: a.name, email: a.email, avatar_url: null, html_url: `${new URL(c.req.url).origin}/sandbox/github/web/${o.login}` });
+    const o = await accountUser(c);
+    return c.json({ ...o, node_id: `U_${o.id}`, name: a.name, email: a.email, avatar_url: null, html_url: `${webBase(c)}/${o.login}` });
   })
   .get("/user/repos", async (c) => {
-    const o = await owner(c);
+    const o = await accountUser(c);
     const repos = await listRecords<RepoData>(database(c.env), c.get("account").id, REPO);
-    return c.json(paging(c)(repos.map((r) => renderRepo(c, r.data, o.id))));
+    return c.json(paging(c)(repos.map((r) => renderRepo(c, r.data, o))));
   })
   .post("/user/repos", async (c) => {
     const body = await readJson(c);
     if (!body) return problemsParsingJson(c);
     const name = typeof body.name === "string" ? body.name.trim() : "";
     if (!/^[A-Za-z0-9._-]{1,100}$/.test(name)) return githubValidation(c, "Repository", "name", name ? "invalid" : "missing_field");
-    const o = await owner(c);
+    const o = await accountUser(c);
     const data: RepoData = {
       name,
       owner: o.login,
@@ -124,17 +107,17 @@ export const githubApi = new Hono<SandboxApiBindings>()
         ? await seedRepo(db, c.get("account").id, data, { "README.md": `# ${name}\n` }, { name: c.get("account").name, email: c.get("account").email, date: data.created_at })
         : await createRepo(db, c.get("account").id, data);
     if (!created) return githubValidation(c, "Repository", "name", "custom", "name already exists on this account");
-    return c.json(renderRepo(c, data, o.id), 201);
+    return c.json(renderRepo(c, data, o), 201);
   })
   .get("/repos/:owner/:repo", async (c) => {
     const repo = await ownRepo(c);
-    return repo ? c.json(renderRepo(c, repo.data, (await owner(c)).id)) : notFound(c, "github");
+    return repo ? c.json(renderRepo(c, repo.data, await accountUser(c))) : notFound(c, "github");
   })
   .get("/repos/:owner/:repo/issues", async (c) => {
     const repo = await ownRepo(c);
     if (!repo) return notFound(c, "github");
     const state = c.req.query("state") ?? "open";
-    const o = await owner(c);
+    const o = await accountUser(c);
     const issues = (await listRecords<IssueData>(database(c.env), c.get("account").id, ISSUE, repo.key))
       .map((r) => r.data)
       .filter((i) => state === "all" || i.state === state)
@@ -142,8 +125,8 @@ export const githubApi = new Hono<SandboxApiBindings>()
     return c.json(paging(c)(issues.map((i) => renderIssue(c, repo.key, i, o))));
   })
   .post("/repos/:owner/:repo/issues", async (c) => {
-    const repo = await ownRepo(c);
-    if (!repo) return notFound(c, "github");
+    const repo = await writableRepo(c);
+    if (repo instanceof Response) return repo;
     const body = await readJson(c);
     if (!body) return problemsParsingJson(c);
     const title = typeof body.title === "string" ? body.title.trim() : "";
@@ -159,60 +142,20 @@ export const githubApi = new Hono<SandboxApiBindings>()
       created_at: new Date().toISOString(),
     };
     await insertRecord(db, c.get("account").id, ISSUE, `${repo.key}#${number}`, issue, repo.key);
-    return c.json(renderIssue(c, repo.key, issue, await owner(c)), 201);
+    return c.json(renderIssue(c, repo.key, issue, await accountUser(c)), 201);
   })
-  .get("/repos/:owner/:repo/pulls", async (c) => {
+  // Octokit `issues.get`: an issue, or a pull request's issue view (issues and pulls share one number sequence).
+  .get("/repos/:owner/:repo/issues/:number{[0-9]+}", async (c) => {
     const repo = await ownRepo(c);
     if (!repo) return notFound(c, "github");
-    const { state = "open", head, base } = c.req.query();
-    const o = await owner(c);
-    const pulls = (await listRecords<PullData>(database(c.env), c.get("account").id, PULL, repo.key))
-      .map((r) => r.data)
-      .filter((p) => state === "all" || p.state === state)
-      .filter((p) => !head || `${repo.data.owner}:${p.head}` === head || p.head === head)
-      .filter((p) => !base || p.base === base)
-      .reverse();
-    return c.json(paging(c)(pulls.map((p) => renderPull(c, repo.key, p, o))));
-  })
-  .post("/repos/:owner/:repo/pulls", async (c) => {
-    const repo = await ownRepo(c);
-    if (!repo) return notFound(c, "github");
-    const body = await readJson(c);
-    if (!body) return problemsParsingJson(c);
-    const title = typeof body.title === "string" ? body.title.trim() : "";
-    const head = typeof body.head === "string" ? body.head.replace(/^[^:]+:/, "") : "";
-    const base = typeof body.base === "string" ? body.base : "";
-    if (!title) return githubValidation(c, "PullRequest", "title");
-    if (!head) return githubValidation(c, "PullRequest", "head");
-    if (!base) return githubValidation(c, "PullRequest", "base");
     const db = database(c.env);
-    const account = c.get("account");
-    const headRef = await getRef(db, account.id, repo.key, `refs/heads/${head}`);
-    const baseRef = await getRef(db, account.id, repo.key, `refs/heads/${base}`);
-    if (!headRef) return githubValidation(c, "PullRequest", "head", "invalid");
-    if (!baseRef) return githubValidation(c, "PullRequest", "base", "invalid");
-    if (headRef.data.sha === baseRef.data.sha) return githubValidation(c, "PullRequest", "base", "custom", `No commits between ${base} and ${head}`);
-    const existing = (await listRecords<PullData>(db, account.id, PULL, repo.key)).find((p) => p.data.head === head && p.data.base === base && p.data.state === "open");
-    if (existing) return githubValidation(c, "PullRequest", "head", "custom", `A pull request already exists for ${repo.data.owner}:${head}.`);
-    const number = await nextNumber(db, account.id, repo.key);
-    const pull: PullData = {
-      number,
-      title: title.slice(0, 256),
-      body: typeof body.body === "string" ? body.body : null,
-      state: "open",
-      head,
-      head_sha: headRef.data.sha,
-      base,
-      created_at: new Date().toISOString(),
-    };
-    await insertRecord(db, account.id, PULL, `${repo.key}#${number}`, pull, repo.key);
-    return c.json(renderPull(c, repo.key, pull, await owner(c)), 201);
+    const accountId = c.get("account").id;
+    const number = c.req.param("number");
+    const issue = await getRecord<IssueData>(db, accountId, ISSUE, `${repo.key}#${number}`);
+    if (issue) return c.json(renderIssue(c, repo.key, issue.data, await accountUser(c)));
+    const pull = await getPull(db, accountId, repo.key, number);
+    return pull ? c.json(pullAsIssue(c, repo.key, pull.data, await accountUser(c))) : notFound(c, "github");
   })
-  .get("/repos/:owner/:repo/pulls/:number", async (c) => {
-    const repo = await ownRepo(c);
-    if (!repo) return notFound(c, "github");
-    const rec = await getRecord<PullData>(database(c.env), c.get("account").id, PULL, `${repo.key}#${c.req.param("number")}`);
-    return rec ? c.json(renderPull(c, repo.key, rec.data, await owner(c))) : notFound(c, "github");
-  })
+  .route("/repos/:owner/:repo/pulls", githubPulls)
   .route("/repos/:owner/:repo/git", githubGit)
   .all("*", (c) => notFound(c, "github"));

@@ -1,8 +1,8 @@
 import { SANDBOX_SCOPES, type SandboxGroup } from "../catalog";
 
-/** The consent and error pages of the sandbox authorization servers (server-rendered, no script). */
+/** The consent and error pages of the sandbox authorization servers (server-rendered, no script); the page frame is shared with the sandbox GitHub's web pages. */
 
-const escape = (s: string) =>
+export const escape = (s: string) =>
   s.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!);
 
 const ACCENT: Record<SandboxGroup, string> = { google: "#1a73e8", slack: "#4a154b", github: "#24292f" };
@@ -30,7 +30,8 @@ button.deny{background:#fff;border-color:#d1d5db;color:#111827}
 button:focus-visible,input:focus-visible{outline:3px solid #2563eb;outline-offset:2px}
 `;
 
-function page(group: SandboxGroup, title: string, body: string): string {
+/** A sandbox page: `body` must be escaped HTML already; `extraStyle` is trusted CSS of the caller. */
+export function page(group: SandboxGroup, title: string, body: string, extraStyle = ""): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -38,7 +39,7 @@ function page(group: SandboxGroup, title: string, body: string): string {
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="robots" content="noindex">
 <title>${escape(title)}</title>
-<style>${STYLE}button.allow{background:${ACCENT[group]};color:#fff}header{background:${ACCENT[group]}}</style>
+<style>${STYLE}button.allow{background:${ACCENT[group]};color:#fff}header{background:${ACCENT[group]}}${extraStyle}</style>
 </head>
 <body>
 <main>
