@@ -17,6 +17,7 @@ import { kb } from "./kb/routes";
 import { templates } from "./templates/routes";
 import { webhooks } from "./webhooks/routes";
 import { admin } from "./admin/routes";
+import { apps, projects, specs } from "./specs/routes";
 
 /**
  * The production entry (`[env.production]` in wrangler.toml). It never
@@ -39,6 +40,9 @@ app.route("/api/tools", tools);
 app.route("/api/sessions", sessions);
 app.route("/api/kb", kb);
 app.route("/api/templates", templates);
+app.route("/api/projects", projects);
+app.route("/api/specs", specs);
+app.route("/api/apps", apps);
 app.route("/api/admin", admin);
 app.route("/webhooks", webhooks);
 app.get("/api/openapi.json", openApiDocument(app));

@@ -7,6 +7,7 @@ import type { Database } from "../db/client";
 import { listEvents } from "../db/events";
 import { listKbDocuments, readKbText, toKbDocument } from "../db/kb";
 import { listTemplates, toTemplate } from "../db/templates";
+import { listProjects, listSpecMessages, listSpecs, toProject, toSpec } from "../db/specs";
 import { listIntegrationRows, type IntegrationRow } from "../db/integrations";
 import { isProviderId, type ProviderId } from "../integrations/providers";
 import { toIntegration, toIntegrationEvent } from "../integrations/view";
@@ -23,7 +24,7 @@ const EVENTS_PAGE = 500;
 export async function buildAccountExport(db: Database, userId: string, now = new Date()): Promise<AccountExport | undefined> {
   const user = await findUserById(db, userId);
   if (!user) return undefined;
-  const [logins, integrationRows, integrationEventRows, events, sessionRows, messageRows, documentRows, templateRows] = await Promise.all([
+  const [logins, integrationRows, integrationEventRows, events, sessionRows, messageRows, documentRows, templateRows, projectRows, specRows] = await Promise.all([
     listUserLogins(db, userId),
     listIntegrationRows(db, userId),
     listUserIntegrationEvents(db, userId),
@@ -32,7 +33,11 @@ export async function buildAccountExport(db: Database, userId: string, now = new
     listUserMessages(db, userId),
     listKbDocuments(db, userId),
     listTemplates(db, userId, "mine"),
+    listProjects(db, userId),
+    listSpecs(db, userId),
   ]);
+  const specs = [];
+  for (const row of specRows) specs.push({ ...toSpec(row), messages: await listSpecMessages(db, row.id) });
   // One document's text at a time: a large knowledge base never sits in one D1 result.
   const documents = [];
   for (const row of documentRows) documents.push({ ...toKbDocument(row), text: await readKbText(db, row.id) });
@@ -47,6 +52,8 @@ export async function buildAccountExport(db: Database, userId: string, now = new
     sessions: sessionRows.map((row) => ({ ...toSession(row), messages: messageRows.filter((m) => m.sessionId === row.id).map(toMessage) })),
     documents,
     templates: templateRows.map(toTemplate),
+    projects: projectRows.map(toProject),
+    specs,
   };
 }
 

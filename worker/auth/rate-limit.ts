@@ -50,6 +50,8 @@ export const KB_UPLOAD_PER_USER: RateLimit = { name: "kb_upload:user", limit: 20
 export const KB_REINDEX_PER_USER: RateLimit = { name: "kb_reindex:user", limit: 5, windowMs: FIFTEEN_MINUTES };
 /** A start creates a session and may run a turn at once (model tokens, provider calls). */
 export const TEMPLATE_START_PER_USER: RateLimit = { name: "template_start:user", limit: 60, windowMs: FIFTEEN_MINUTES };
+/** Each message of a spec's refinement chat is a model call. */
+export const SPEC_CHAT_PER_USER: RateLimit = { name: "spec_chat:user", limit: 120, windowMs: FIFTEEN_MINUTES };
 export const REALTIME_TICKET_PER_USER: RateLimit = { name: "realtime_ticket:user", limit: 150, windowMs: 5 * 60 * 1000 };
 
 export interface RateLimitResult {

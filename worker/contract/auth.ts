@@ -4,6 +4,7 @@ import { serverFrame } from "./events";
 import { Integration, IntegrationEvent } from "./integrations";
 import { KbDocument } from "./kb";
 import { Template } from "./templates";
+import { Project, Spec, SpecMessage } from "./specs";
 
 /** Shared by the worker (validation) and the web app (types, form checks). */
 export const PASSWORD_MIN = 8;
@@ -114,6 +115,9 @@ export const AccountExport = z.object({
   documents: z.array(KbDocument.extend({ text: z.string() })).default([]),
   /** The templates the user wrote or imported, newest first. */
   templates: z.array(Template).default([]),
+  /** Projects, and every spec with its refinement chat. */
+  projects: z.array(Project).default([]),
+  specs: z.array(Spec.extend({ messages: z.array(SpecMessage) })).default([]),
 });
 
 export type RegisterBody = z.infer<typeof RegisterBody>;

@@ -42,6 +42,7 @@ const TAGS: Record<Tag, string> = {
   knowledge: "The knowledge base: uploads, indexing, hybrid search with citations.",
   admin: "Operations for users with the admin role: webhook deliveries and replay.",
   templates: "Prompt templates with typed variables: the built-in library, your own, preview and one-step start into a chat.",
+  specs: "Projects linked to GitHub, specs refined in chat and planned into a PRD, executed on a branch by a queue into a pull request; apps.",
   operations: "Health and this document.",
   development: "Only with SANDBOX_PROVIDERS=true (never in production).",
 };

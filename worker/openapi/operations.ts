@@ -17,7 +17,7 @@ import type { ComponentName } from "./schemas";
  * `internal_error`.
  */
 
-export type Tag = "accounts" | "realtime" | "integrations" | "tools" | "sessions" | "knowledge" | "templates" | "admin" | "operations" | "development";
+export type Tag = "accounts" | "realtime" | "integrations" | "tools" | "sessions" | "knowledge" | "templates" | "specs" | "admin" | "operations" | "development";
 
 export interface Success {
   description: string;
@@ -399,6 +399,152 @@ export const OPERATIONS: Record<string, Operation> = {
     auth: "bearer",
     responses: { 201: { description: "The new session's id.", schema: "StartResponse" } },
     problems: { 400: ["invalid_variables"], 404: ["template_not_found"], 429: ["rate_limited"] },
+  },
+
+  "GET /api/projects": {
+    summary: "The caller's projects",
+    tag: "specs",
+    auth: "bearer",
+    responses: { 200: { description: "Most recently changed first.", schema: "ProjectList" } },
+  },
+  "POST /api/projects": {
+    summary: "Create a project linked to a GitHub repository",
+    description: "The repository is checked through the caller's GitHub integration: it must exist for them and they must be able to push to it. Without `defaultBranch`, the repository's own default branch. A project without `githubRepo` can collect and plan specs, not execute them.",
+    tag: "specs",
+    auth: "bearer",
+    responses: { 201: { description: "The project.", schema: "ProjectResponse" } },
+    problems: { 400: ["github_not_connected", "repo_not_found", "repo_read_only", "branch_not_found"] },
+  },
+  "GET /api/projects/{id}": {
+    summary: "One project",
+    tag: "specs",
+    auth: "bearer",
+    responses: { 200: { description: "The project.", schema: "ProjectResponse" } },
+    problems: { 404: ["project_not_found"] },
+  },
+  "PATCH /api/projects/{id}": {
+    summary: "Change a project",
+    description: "A new repository or default branch is checked as on create.",
+    tag: "specs",
+    auth: "bearer",
+    responses: { 200: { description: "The project.", schema: "ProjectResponse" } },
+    problems: { 400: ["github_not_connected", "repo_not_found", "repo_read_only", "branch_not_found"], 404: ["project_not_found"] },
+  },
+  "DELETE /api/projects/{id}": {
+    summary: "Delete a project and its specs",
+    tag: "specs",
+    auth: "bearer",
+    responses: { 204: { description: "Deleted." } },
+    problems: { 404: ["project_not_found"] },
+  },
+  "GET /api/specs": {
+    summary: "The caller's specs (of one project with `projectId`)",
+    tag: "specs",
+    auth: "bearer",
+    responses: { 200: { description: "Newest first, and whether `DELETE /api/specs` is enabled.", schema: "SpecList" } },
+  },
+  "DELETE /api/specs": {
+    summary: "Delete every spec of the caller (development only)",
+    description: "Only with `ALLOW_JOB_PURGE=true`; otherwise this route does not exist (404).",
+    tag: "specs",
+    auth: "bearer",
+    responses: { 200: { description: "How many were deleted.", schema: "PurgeResult" } },
+    problems: { 404: ["not_found"] },
+  },
+  "POST /api/specs": {
+    summary: "Write a spec",
+    description: "Starts `collecting`: refine it in its chat, edit its prompt, then plan it. Without a title, the prompt's first line.",
+    tag: "specs",
+    auth: "bearer",
+    responses: { 201: { description: "The spec.", schema: "SpecResponse" } },
+    problems: { 400: ["project_not_found"] },
+  },
+  "GET /api/specs/{id}": {
+    summary: "One spec",
+    tag: "specs",
+    auth: "bearer",
+    responses: { 200: { description: "The spec.", schema: "SpecResponse" } },
+    problems: { 404: ["spec_not_found"] },
+  },
+  "PATCH /api/specs/{id}": {
+    summary: "Edit the prompt while collecting",
+    tag: "specs",
+    auth: "bearer",
+    responses: { 200: { description: "The spec.", schema: "SpecResponse" } },
+    problems: { 404: ["spec_not_found"], 409: ["spec_not_collecting"] },
+  },
+  "GET /api/specs/{id}/messages": {
+    summary: "The spec's refinement chat",
+    tag: "specs",
+    auth: "bearer",
+    responses: { 200: { description: "Oldest first.", schema: "SpecMessageList" } },
+    problems: { 404: ["spec_not_found"] },
+  },
+  "POST /api/specs/{id}/messages": {
+    summary: "Refine the spec: a message and the agent's answer",
+    description: "Both are stored and published as `chat` frames with `scope: \"spec\"`. A failed answer stores nothing.",
+    tag: "specs",
+    auth: "bearer",
+    responses: { 200: { description: "The message and the reply.", schema: "SpecMessageReply" } },
+    problems: { 404: ["spec_not_found"], 409: ["spec_not_collecting"], 429: ["rate_limited"], 502: ["model_failed"] },
+  },
+  "DELETE /api/specs/{id}/messages/{messageId}": {
+    summary: "Delete a chat message (admin)",
+    tag: "specs",
+    auth: "bearer",
+    responses: { 204: { description: "Deleted." } },
+    problems: { 403: ["admin_only"], 404: ["spec_not_found", "message_not_found"] },
+  },
+  "POST /api/specs/{id}/plan": {
+    summary: "Plan the spec: the PRD and its tasks",
+    description: "From the prompt and the chat; the spec becomes `ready` and an `app` frame is published. Planning again while `ready` replaces the plan.",
+    tag: "specs",
+    auth: "bearer",
+    responses: { 200: { description: "The spec with `prdMarkdown` and `tasks`.", schema: "SpecResponse" } },
+    problems: { 404: ["spec_not_found"], 409: ["spec_not_plannable"], 502: ["model_failed", "model_bad_answer"] },
+  },
+  "POST /api/specs/{id}/execute": {
+    summary: "Execute the spec on its branch",
+    description: "Creates `spec/{id[:8]}-{slug}` from the default branch and queues the phases (explore, implement, verify), then the pull request; progress arrives as `spec`, `step`, `status` and `error` frames.",
+    tag: "specs",
+    auth: "bearer",
+    responses: { 202: { description: "Executing.", schema: "ExecuteAccepted" } },
+    problems: { 400: ["github_not_connected", "project_repo_missing", "default_branch_missing"], 404: ["spec_not_found"], 409: ["spec_not_ready"] },
+  },
+  "GET /api/specs/{id}/execution-status": {
+    summary: "The runner: state, heartbeat, last work, attempts, the build log",
+    tag: "specs",
+    auth: "bearer",
+    responses: { 200: { description: "The execution's status.", schema: "ExecutionStatus" } },
+    problems: { 404: ["spec_not_found"] },
+  },
+  "POST /api/specs/{id}/create-branch": {
+    summary: "Create the spec's branch by hand (idempotent)",
+    tag: "specs",
+    auth: "bearer",
+    responses: { 200: { description: "The spec with `branchName`.", schema: "SpecResponse" } },
+    problems: { 400: ["github_not_connected", "project_repo_missing", "default_branch_missing"], 404: ["spec_not_found"], 409: ["spec_not_ready"] },
+  },
+  "POST /api/specs/{id}/create-pr": {
+    summary: "Open the spec's pull request by hand (idempotent)",
+    description: "An open pull request for the branch is reused.",
+    tag: "specs",
+    auth: "bearer",
+    responses: { 200: { description: "The spec with `pullRequestUrl` and `pullRequestNumber`.", schema: "SpecResponse" } },
+    problems: { 400: ["github_not_connected", "project_repo_missing"], 404: ["spec_not_found"], 409: ["branch_missing", "no_changes"] },
+  },
+  "GET /api/apps": {
+    summary: "Apps: specs whose PRD is ready",
+    tag: "specs",
+    auth: "bearer",
+    responses: { 200: { description: "Most recently changed first.", schema: "AppList" } },
+  },
+  "GET /api/apps/{id}": {
+    summary: "One app with its spec and project",
+    tag: "specs",
+    auth: "bearer",
+    responses: { 200: { description: "The app.", schema: "AppResponse" } },
+    problems: { 404: ["app_not_found"] },
   },
 
   "GET /api/admin/webhooks/deliveries": {

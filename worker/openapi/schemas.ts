@@ -4,6 +4,7 @@ import { eventsListResponse, serverFrame, ticketResponse } from "../contract/eve
 import { Integration, IntegrationEvent, ProviderName, Tool } from "../contract/integrations";
 import { SessionDetail, SessionGroups, SessionResponse, TurnResponse } from "../contract/agent";
 import { WebhookDeliveryList, WebhookDeliveryResponse } from "../contract/webhooks";
+import { AppList, AppResponse, ExecuteAccepted, ExecutionStatus, ProjectList, ProjectResponse, PurgeResult, SpecList, SpecMessageList, SpecMessageReply, SpecResponse } from "../contract/specs";
 import { ImportResponse, PreviewResponse, StartResponse, Template, TemplateList, TemplateResponse } from "../contract/templates";
 import { KbDocument, KbDocumentDetail, KbDocumentsResponse, KbReindexResponse, KbSearchResponse } from "../contract/kb";
 
@@ -90,6 +91,17 @@ export const COMPONENTS = {
   ImportResponse,
   WebhookDeliveryList,
   WebhookDeliveryResponse,
+  ProjectList,
+  ProjectResponse,
+  SpecList,
+  SpecResponse,
+  SpecMessageList,
+  SpecMessageReply,
+  ExecuteAccepted,
+  ExecutionStatus,
+  AppList,
+  AppResponse,
+  PurgeResult,
 } satisfies Record<string, z.ZodType>;
 
 export type ComponentName = keyof typeof COMPONENTS;

@@ -5,10 +5,13 @@ import { runRetention } from "./retention";
 
 export type CronTask = (env: Env, now: Date) => Promise<void>;
 
-const tasks: Array<[string, CronTask]> = [];
+/** wrangler.toml's crons: the five-minute pass runs every task; the one-minute pass only the tasks that need it (the runner watch). */
+export const EVERY_MINUTE = "* * * * *";
 
-export function registerCronTask(name: string, task: CronTask): void {
-  tasks.push([name, task]);
+const tasks: Array<[string, CronTask, { everyMinute: boolean }]> = [];
+
+export function registerCronTask(name: string, task: CronTask, options: { everyMinute?: boolean } = {}): void {
+  tasks.push([name, task, { everyMinute: options.everyMinute ?? false }]);
 }
 
 /** Drops what has outlived its retention (worker/ops/README.md), in bounded batches. */
@@ -17,10 +20,11 @@ registerCronTask("retention", async (env, now) => {
 });
 
 /** Runs every registered task; one failing task does not stop the others. */
-export async function runScheduled(env: Env, now = new Date()): Promise<void> {
-  const results = await Promise.allSettled(tasks.map(([, task]) => task(env, now)));
+export async function runScheduled(env: Env, now = new Date(), cron?: string): Promise<void> {
+  const due = cron === EVERY_MINUTE ? tasks.filter(([, , o]) => o.everyMinute) : tasks;
+  const results = await Promise.allSettled(due.map(([, task]) => task(env, now)));
   results.forEach((r, i) => {
-    if (r.status === "rejected") log("error", "cron_task_failed", { task: tasks[i]![0], error: String(r.reason) });
+    if (r.status === "rejected") log("error", "cron_task_failed", { task: due[i]![0], error: String(r.reason) });
   });
 }
 
@@ -30,5 +34,5 @@ export async function runScheduled(env: Env, now = new Date()): Promise<void> {
  * to the controller instead of waiting for one.
  */
 export const scheduled: ExportedHandlerScheduledHandler<Env> = (controller, env, ctx) => {
-  ctx.waitUntil(runScheduled(env, new Date(controller.scheduledTime)));
+  ctx.waitUntil(runScheduled(env, new Date(controller.scheduledTime), controller.cron));
 };

@@ -5,6 +5,7 @@ import type { WebhookDeliveryRow } from "../db/webhooks";
 import type { Env } from "../env";
 import { integrationFlight } from "../integrations/flight-stub";
 import type { ProviderId } from "../integrations/providers";
+import { settlePullRequest } from "../specs/merge";
 
 /**
  * What each delivery does, by provider and event type. Every handler is
@@ -37,7 +38,11 @@ function read<T extends z.ZodType>(schema: T, payload: unknown, what: string): z
 }
 
 const GithubAuthorization = z.object({ action: z.string(), sender: z.object({ id: z.union([z.number(), z.string()]), login: z.string().optional() }) });
-const GithubPullRequest = z.object({ action: z.string(), pull_request: z.object({ number: z.number(), merged: z.boolean().nullish(), html_url: z.string().optional() }) });
+const GithubPullRequest = z.object({
+  action: z.string(),
+  pull_request: z.object({ number: z.number(), merged: z.boolean().nullish(), html_url: z.string().optional(), head: z.object({ ref: z.string() }) }),
+  repository: z.object({ full_name: z.string() }),
+});
 
 const GITHUB: Record<string, Handler> = {
   ping: async () => "ping: the hook is set up",
@@ -49,11 +54,14 @@ const GITHUB: Record<string, Handler> = {
       message: `GitHub says ${event.sender.login ?? "the user"} revoked TaskPilot's access; reconnect GitHub to use it again.`,
     });
   },
-  pull_request: async (_env, payload) => {
+  pull_request: async (env, payload) => {
+    const { action } = read(z.object({ action: z.string() }), payload, "pull_request");
+    if (action !== "closed") return `recorded (${action})`;
     const event = read(GithubPullRequest, payload, "pull_request");
-    if (event.action !== "closed") return `recorded (${event.action})`;
-    // Specs hand their pull requests over here once they exist; until then the delivery is kept and acknowledged.
-    return `recorded: pull request #${event.pull_request.number} ${event.pull_request.merged ? "merged" : "closed"}`;
+    const pr = event.pull_request;
+    const merged = pr.merged === true;
+    const settled = await settlePullRequest(env, { repo: event.repository.full_name, branch: pr.head.ref, number: pr.number, merged });
+    return `pull request #${pr.number} ${merged ? "merged" : "closed"}: ${settled === 0 ? "no spec waiting on it" : `${settled} spec${settled === 1 ? "" : "s"} ${merged ? "merged" : "closed"}`}`;
   },
 };
 

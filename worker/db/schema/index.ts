@@ -6,3 +6,4 @@ export * from "./agent";
 export * from "./kb";
 export * from "./templates";
 export * from "./webhooks";
+export * from "./specs";
