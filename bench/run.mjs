@@ -8,7 +8,8 @@
 // session init vs a bare D1 insert and the offline-planner turn (bench/sessions.mjs); BENCH_ONLY=kb for the knowledge
 // base (bench/kb.mjs: ingest MB/s, search p50/p95 per mode at 1k, 10k and 100k chunks, recall@10 against an exact scan);
 // BENCH_ONLY=templates for the template preview (bench/templates.mjs: the generator cold and cached, the route vs the bare route);
-// BENCH_ONLY=webhooks for the receivers (bench/webhooks.mjs: verify + store + enqueue vs the bare route).
+// BENCH_ONLY=webhooks for the receivers (bench/webhooks.mjs: verify + store + enqueue vs the bare route); BENCH_ONLY=specs for
+// spec → pull request wall time and GitHub calls per spec (bench/specs.mjs, a worker of its own that counts outbound calls).
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -22,6 +23,7 @@ import { agentBench, printAgentTables } from "./agent.mjs";
 import { kbBench, printKbTables } from "./kb.mjs";
 import { printTemplateTables, templatesBench } from "./templates.mjs";
 import { printWebhookTables, webhooksBench } from "./webhooks.mjs";
+import { githubCounter, printSpecTables, specsBench } from "./specs.mjs";
 import { connectSandboxGmail, plannerTurn, sessionInit } from "./sessions.mjs";
 import { summarize } from "./stats.mjs";
 import { integrationsVsFloor } from "./throughput.mjs";
@@ -153,7 +155,7 @@ function freePort() {
   });
 }
 
-async function startBundledWorker(projectDir = PROJECT_ROOT, label = "this checkout") {
+async function startBundledWorker(projectDir = PROJECT_ROOT, label = "this checkout", { outbound } = {}) {
   progress(`bundling the worker (${label})`);
   const out = mkdtempSync(join(tmpdir(), "taskpilot-bench-"));
   execFileSync(process.execPath, [join(PROJECT_ROOT, "node_modules", "wrangler", "bin", "wrangler.js"), "deploy", "--dry-run", "--outdir", out], {
@@ -182,6 +184,8 @@ async function startBundledWorker(projectDir = PROJECT_ROOT, label = "this check
       ...(/\bKnowledgeIndex\b/.test(readFileSync(join(out, "index.js"), "utf8")) ? { KB_VECTORS: { className: "KnowledgeIndex", useSQLite: true } } : {}),
     },
     r2Buckets: { KB_FILES: "taskpilot-kb-files" },
+    // The worker's own outbound requests (to the sandbox providers at PUBLIC_URL), for a section that counts them.
+    ...(outbound ? { outboundService: outbound } : {}),
     queueProducers: { KB_INDEX: "taskpilot-kb-index", SPEC_EXEC: "taskpilot-spec-exec", PR_CREATE: "taskpilot-pr-create", WEBHOOKS: "taskpilot-webhooks" },
     // The knowledge base's indexing runs on its queue, as in wrangler.toml.
     queueConsumers: {
@@ -189,6 +193,10 @@ async function startBundledWorker(projectDir = PROJECT_ROOT, label = "this check
       "taskpilot-kb-index-dlq": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 3 },
       "taskpilot-webhooks": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 5, deadLetterQueue: "taskpilot-webhooks-dlq" },
       "taskpilot-webhooks-dlq": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 3 },
+      "taskpilot-spec-exec": { maxBatchSize: 1, maxBatchTimeout: 1, maxRetries: 3, deadLetterQueue: "taskpilot-spec-exec-dlq" },
+      "taskpilot-spec-exec-dlq": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 3 },
+      "taskpilot-pr-create": { maxBatchSize: 5, maxBatchTimeout: 1, maxRetries: 5, deadLetterQueue: "taskpilot-pr-create-dlq" },
+      "taskpilot-pr-create-dlq": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 3 },
     },
   });
   const url = await mf.ready;
@@ -315,8 +323,8 @@ function printSessionTables(sessions) {
 }
 
 /** One section of bench/results.json measured on its own (BENCH_ONLY=<name>), the others left as they are. */
-async function sectionOnly(name, measure, print) {
-  const server = await startBundledWorker();
+async function sectionOnly(name, measure, print, options) {
+  const server = await startBundledWorker(PROJECT_ROOT, "this checkout", options);
   try {
     const section = await measure(server);
     print(section);
@@ -338,6 +346,10 @@ const SECTIONS = {
   kb: () => sectionOnly("kb", (server) => kbBench(server, register, progress), (kb) => printKbTables(kb, printTable)),
   templates: () => sectionOnly("templates", (server) => templatesBench(server, register, progress), (t) => printTemplateTables(t, printTable)),
   webhooks: () => sectionOnly("webhooks", (server) => webhooksBench(server, progress), (w) => printWebhookTables(w, printTable)),
+  specs: () => {
+    const counter = githubCounter();
+    return sectionOnly("specs", (server) => specsBench(server, register, progress, counter), (s) => printSpecTables(s, printTable), { outbound: counter.outbound });
+  },
 };
 
 async function agentOnly() {
@@ -443,6 +455,8 @@ async function main() {
   } finally {
     await server.stop();
   }
+  // Specs count the worker's outbound GitHub calls, so they run on a worker of their own.
+  await SECTIONS.specs();
 }
 
 main().catch((e) => {

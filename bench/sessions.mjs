@@ -47,9 +47,14 @@ export async function sessionInit(base, token, db, { samples, warmup }) {
 }
 
 /** Connects Sandbox Gmail the way a browser does: Connect → consent page → Allow → callback. */
-export async function connectSandboxGmail(base, token) {
+export function connectSandboxGmail(base, token) {
+  return connectSandbox(base, token, "gmail");
+}
+
+/** Connects a sandbox provider the way a browser does; returns the sandbox email used. */
+export async function connectSandbox(base, token, provider) {
   const cookies = [];
-  const start = await (await ok(await call(base, "/api/integrations/gmail/auth", { token, body: {}, cookies }), "POST /api/integrations/gmail/auth")).json();
+  const start = await (await ok(await call(base, `/api/integrations/${provider}/auth`, { token, body: {}, cookies }), `POST /api/integrations/${provider}/auth`)).json();
   const authorize = new URL(start.authorizationUrl);
   const email = `bench-${crypto.randomUUID().slice(0, 8)}@sandbox.test`;
   authorize.searchParams.set("login_hint", email);
@@ -64,7 +69,8 @@ export async function connectSandboxGmail(base, token) {
   });
   const back = new URL(allowed.headers.get("location"));
   const done = await call(base, back.pathname + back.search, { method: "GET", cookies });
-  if (done.status !== 302 || !done.headers.get("location")?.includes("connected=gmail")) throw new Error(`callback → ${done.status} ${done.headers.get("location")}`);
+  if (done.status !== 302 || !done.headers.get("location")?.includes(`connected=${provider}`)) throw new Error(`callback → ${done.status} ${done.headers.get("location")}`);
+  return email;
 }
 
 /** One new session per turn (so the conversation does not grow across samples); the turn alone is timed. */
