@@ -2,7 +2,9 @@ import { Navigate, Route, Router } from "@solidjs/router";
 import { onMount, type ParentProps } from "solid-js";
 import { AppLayout } from "./components/AppLayout";
 import { RequireGuest, RequireUser } from "./components/guards";
-import { AppsPage } from "./routes/AppsPage";
+import { AppPage, AppsPage } from "./routes/AppsPage";
+import { ProjectPage } from "./routes/ProjectPage";
+import { SpecPage } from "./routes/SpecPage";
 import { ChatPage } from "./routes/ChatPage";
 import { IntegrationsPage } from "./routes/IntegrationsPage";
 import { KnowledgeDocumentPage } from "./routes/KnowledgeDocumentPage";
@@ -40,7 +42,10 @@ export function App() {
           <Route path="/templates" component={TemplatesPage} />
           <Route path="/templates/:id" component={TemplatePage} />
           <Route path="/projects" component={ProjectsPage} />
+          <Route path="/projects/:id" component={ProjectPage} />
+          <Route path="/specs/:id" component={SpecPage} />
           <Route path="/apps" component={AppsPage} />
+          <Route path="/apps/:id" component={AppPage} />
           <Route path="/settings" component={SettingsPage} />
           <Route path="*" component={NotFoundPage} />
         </Route>

@@ -13,11 +13,12 @@ export function EmptyState(props: { icon: IconName; title: string; children: JSX
   );
 }
 
-export function PageHeader(props: { title: string; subtitle: string }) {
+export function PageHeader(props: { title: string; subtitle: string; children?: JSX.Element }) {
   return (
     <header class="page-header">
       <h1>{props.title}</h1>
       <p class="muted">{props.subtitle}</p>
+      {props.children}
     </header>
   );
 }

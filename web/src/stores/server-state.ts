@@ -4,6 +4,7 @@ import { invalidateForFrame } from "./integrations";
 import { invalidateForKbFrame } from "./kb";
 import { invalidateTemplatePreviews } from "./templates";
 import { invalidateForSessionFrame, invalidateToolsForFrame } from "./sessions";
+import { invalidateForSpecFrame } from "./specs";
 
 /**
  * Which cached server state each pushed event makes stale: the one place
@@ -19,6 +20,7 @@ export function invalidateOnEvents(queryClient: QueryClient, events: Pick<Events
     events.on("chat", (frame) => void invalidateForSessionFrame(queryClient, frame)),
     events.on("status", (frame) => void invalidateForSessionFrame(queryClient, frame)),
     events.on("status", (frame) => void invalidateForKbFrame(queryClient, frame)),
+    ...(["spec", "app", "step", "status", "chat", "error"] as const).map((kind) => events.on(kind, (frame) => void invalidateForSpecFrame(queryClient, frame))),
     events.onResync(() => void queryClient.invalidateQueries()),
   ];
   return () => {

@@ -1,36 +1,12 @@
-// Kobalte's AlertDialog reassigns the shared `Dialog.Content` to its own (role="alertdialog")
-// once it is loaded; the named export is the plain dialog content.
-import { Content as DialogContent, Dialog } from "@kobalte/core/dialog";
 import { A, useNavigate } from "@solidjs/router";
 import { createMutation, useQueryClient } from "@tanstack/solid-query";
-import { createSignal, For, Show, type JSX } from "solid-js";
+import { createSignal, For, Show } from "solid-js";
 import type { Template } from "../../../../worker/contract/templates";
+import { FormDialog } from "../../components/FormDialog";
 import { Spinner } from "../../components/Spinner";
 import { useSubmit } from "../../components/useForm";
 import { api } from "../../lib/api";
 import { createTemplateMutation, importTemplateMutation } from "../../stores/templates";
-
-function FormDialog(props: { trigger: string; title: string; open: boolean; onOpenChange: (open: boolean) => void; children: JSX.Element }) {
-  return (
-    <Dialog open={props.open} onOpenChange={props.onOpenChange}>
-      <Dialog.Trigger class="button">{props.trigger}</Dialog.Trigger>
-      <Dialog.Portal>
-        <Dialog.Overlay class="dialog-overlay" />
-        <div class="dialog-positioner">
-          <DialogContent class="confirm-dialog template-dialog">
-            <div class="template-dialog__head">
-              <Dialog.Title as="h2">{props.title}</Dialog.Title>
-              <Dialog.CloseButton class="button button--small" aria-label="Close">
-                Close
-              </Dialog.CloseButton>
-            </div>
-            {props.children}
-          </DialogContent>
-        </div>
-      </Dialog.Portal>
-    </Dialog>
-  );
-}
 
 /** A template from a title and a body: the server infers one required text variable per `{{placeholder}}`. */
 export function NewTemplateDialog() {

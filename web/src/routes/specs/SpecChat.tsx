@@ -1,0 +1,92 @@
+import { createMutation, createQuery, useQueryClient } from "@tanstack/solid-query";
+import { createSignal, For, Show } from "solid-js";
+import type { Spec, SpecMessage } from "../../../../worker/contract/specs";
+import { Spinner } from "../../components/Spinner";
+import { api, errorMessage } from "../../lib/api";
+import { renderMarkdown } from "../../lib/markdown";
+import { useEvents } from "../../stores/events";
+import { meQuery } from "../../stores/webhooks";
+import { messagesQuery, specKeys } from "../../stores/specs";
+
+/** The refinement chat while a spec is collecting: Enter sends, Shift+Enter is a new line; admins may delete a message. */
+export function SpecChat(props: { spec: Spec }) {
+  const events = useEvents();
+  const queryClient = useQueryClient();
+  const messages = createQuery(() => messagesQuery(api, events.snapshotReady, props.spec.id));
+  const me = createQuery(() => meQuery(api));
+  const [draft, setDraft] = createSignal("");
+  const send = createMutation(() => ({
+    mutationFn: (content: string) => api.post<{ message: SpecMessage; reply: SpecMessage }>(`/api/specs/${encodeURIComponent(props.spec.id)}/messages`, { content }),
+    onSuccess: () => setDraft(""),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: specKeys.messages(props.spec.id) }),
+  }));
+  const remove = createMutation(() => ({
+    mutationFn: (id: string) => api.delete(`/api/specs/${encodeURIComponent(props.spec.id)}/messages/${encodeURIComponent(id)}`),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: specKeys.messages(props.spec.id) }),
+  }));
+  const submit = () => {
+    const content = draft().trim();
+    if (content && !send.isPending) send.mutate(content);
+  };
+  return (
+    <section class="panel spec-chat" aria-label="Refine">
+      <h2>Refine</h2>
+      <p class="muted">Tell the agent what is missing or what matters; it keeps each point for the plan.</p>
+      <Show when={messages.isError}>
+        <p class="error-note" role="alert">
+          The chat could not be loaded: {errorMessage(messages.error)}
+        </p>
+      </Show>
+      <ol class="spec-chat__messages" aria-live="polite">
+        <For each={messages.data ?? []}>
+          {(m) => (
+            <li class={`spec-chat__message spec-chat__message--${m.role}`} data-testid={`spec-message-${m.role}`}>
+              <span class="spec-chat__who">{m.role === "user" ? "You" : props.spec.offline || m.content.includes("Offline planner") ? "Offline planner" : "Agent"}</span>
+              <div class="chat-markdown" innerHTML={renderMarkdown(m.content)} />
+              <Show when={me.data?.role === "admin"}>
+                <button class="button button--small" type="button" aria-label="Delete this message" disabled={remove.isPending} onClick={() => remove.mutate(m.id)}>
+                  Delete
+                </button>
+              </Show>
+            </li>
+          )}
+        </For>
+      </ol>
+      <form
+        class="spec-chat__composer"
+        onSubmit={(e) => {
+          e.preventDefault();
+          submit();
+        }}
+      >
+        <label class="visually-hidden" for="spec-chat-input">
+          Message
+        </label>
+        <textarea
+          id="spec-chat-input"
+          rows={2}
+          placeholder="It should also… (Enter sends, Shift+Enter for a new line)"
+          value={draft()}
+          onInput={(e) => setDraft(e.currentTarget.value)}
+          onKeyDown={(e) => {
+            if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+              e.preventDefault();
+              submit();
+            }
+          }}
+        />
+        <button class="button button--primary" type="submit" disabled={send.isPending || !draft().trim()}>
+          <Show when={send.isPending}>
+            <Spinner />
+          </Show>
+          Send
+        </button>
+      </form>
+      <Show when={send.isError}>
+        <p class="error-note" role="alert">
+          Not sent: {errorMessage(send.error)}
+        </p>
+      </Show>
+    </section>
+  );
+}
