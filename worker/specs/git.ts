@@ -65,12 +65,12 @@ export async function ensureBranch(gh: GitHub, ref: RepoRef, branch: string, fro
   }
 }
 
-export async function listPaths(gh: GitHub, ref: RepoRef, sha: string): Promise<{ paths: string[]; blobs: Map<string, string> }> {
+export async function listPaths(gh: GitHub, ref: RepoRef, sha: string): Promise<{ paths: string[]; blobs: Map<string, string>; treeSha: string }> {
   const commit = await gh.call(false, (o) => o.rest.git.getCommit({ ...ref, commit_sha: sha }));
   const tree = await gh.call(false, (o) => o.rest.git.getTree({ ...ref, tree_sha: commit.data.tree.sha, recursive: "1" }));
   const blobs = new Map<string, string>();
   for (const e of tree.data.tree) if (e.type === "blob" && e.path && e.sha) blobs.set(e.path, e.sha);
-  return { paths: [...blobs.keys()].sort(), blobs };
+  return { paths: [...blobs.keys()].sort(), blobs, treeSha: commit.data.tree.sha };
 }
 
 export async function readBlob(gh: GitHub, ref: RepoRef, sha: string): Promise<string | null> {
@@ -99,17 +99,29 @@ export async function landedTasks(gh: GitHub, ref: RepoRef, head: string, baseSh
   return landed;
 }
 
-/** One commit on `branch` writing `changes`; the ref moves only forward (no force), so a concurrent writer makes this fail rather than be overwritten. */
-export async function commitChanges(gh: GitHub, ref: RepoRef, branch: string, parent: string, changes: FileChange[], message: string): Promise<string> {
-  const parentCommit = await gh.call(false, (o) => o.rest.git.getCommit({ ...ref, commit_sha: parent }));
+export interface Commit {
+  sha: string;
+  treeSha: string;
+  /** Path → blob of every file the commit wrote. */
+  written: Map<string, string>;
+}
+
+/**
+ * One commit on `branch` writing `changes` over the parent's tree; the ref
+ * moves only forward (no force), so a concurrent writer makes this fail
+ * rather than be overwritten. The caller passes the parent's tree when it
+ * knows it (the previous commit's), saving a read.
+ */
+export async function commitChanges(gh: GitHub, ref: RepoRef, branch: string, parent: { sha: string; treeSha?: string }, changes: FileChange[], message: string): Promise<Commit> {
+  const parentTree = parent.treeSha ?? (await gh.call(false, (o) => o.rest.git.getCommit({ ...ref, commit_sha: parent.sha }))).data.tree.sha;
   const tree: Array<{ path: string; mode: "100644"; type: "blob"; sha: string }> = [];
   for (const change of changes) {
     const path = checkPath(change.path);
     const blob = await gh.call(true, (o) => o.rest.git.createBlob({ ...ref, content: change.content, encoding: "utf-8" }));
     tree.push({ path, mode: "100644", type: "blob", sha: blob.data.sha });
   }
-  const newTree = await gh.call(true, (o) => o.rest.git.createTree({ ...ref, base_tree: parentCommit.data.tree.sha, tree }));
-  const commit = await gh.call(true, (o) => o.rest.git.createCommit({ ...ref, message, tree: newTree.data.sha, parents: [parent] }));
+  const newTree = await gh.call(true, (o) => o.rest.git.createTree({ ...ref, base_tree: parentTree, tree }));
+  const commit = await gh.call(true, (o) => o.rest.git.createCommit({ ...ref, message, tree: newTree.data.sha, parents: [parent.sha] }));
   await gh.call(true, (o) => o.rest.git.updateRef({ ...ref, ref: `heads/${branch}`, sha: commit.data.sha, force: false }));
-  return commit.data.sha;
+  return { sha: commit.data.sha, treeSha: newTree.data.sha, written: new Map(tree.map((e) => [e.path, e.sha])) };
 }

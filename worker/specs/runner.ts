@@ -186,6 +186,8 @@ const PHASES: Record<SpecExecMessage["phase"], (ctx: PhaseContext) => Promise<vo
     const done = (ctx.checkpoint.tasks ??= {});
     const tasks = tasksOf(ctx.spec);
     const slug = slugify(ctx.spec.title);
+    // The branch's files, read once and then kept current from each commit's own writes.
+    let tree: { paths: string[]; blobs: Map<string, string>; treeSha?: string } | undefined;
     for (const [index, task] of tasks.entries()) {
       // Each task starts by proving the lease is still this runner's: a runner that froze and woke up stops here.
       await ctx.progress();
@@ -196,7 +198,8 @@ const PHASES: Record<SpecExecMessage["phase"], (ctx: PhaseContext) => Promise<vo
         await ctx.progress(`Task ${index + 1} is already on the branch (${already.slice(0, 7)}); not committing it again.`);
         continue;
       }
-      const { paths, blobs } = await listPaths(ctx.gh, ctx.repo, head);
+      tree ??= await listPaths(ctx.gh, ctx.repo, head);
+      const { paths, blobs } = tree;
       await ctx.progress(`Task ${index + 1}: ${task.title}…`);
       const work = await ctx.deps.planner.implement({
         specId: ctx.spec.id,
@@ -218,7 +221,10 @@ const PHASES: Record<SpecExecMessage["phase"], (ctx: PhaseContext) => Promise<vo
       // The last check before writing: a runner whose lease was taken does not commit.
       await ctx.progress();
       const message = `${task.title}\n\n${work.summary}\n\n${taskTrailer(ctx.spec.id, task.id)}`;
-      head = await commitChanges(ctx.gh, ctx.repo, ctx.branch, head, work.changes, message);
+      const commit = await commitChanges(ctx.gh, ctx.repo, ctx.branch, { sha: head, treeSha: tree.treeSha }, work.changes, message);
+      head = commit.sha;
+      for (const [path, sha] of commit.written) blobs.set(path, sha);
+      tree = { paths: [...blobs.keys()].sort(), blobs, treeSha: commit.treeSha };
       done[task.id] = { commitSha: head, summary: work.summary };
       tasks[index] = { ...task, status: "done", commitSha: head, result: work.summary };
       await ctx.progress(`Task ${index + 1} committed (${head.slice(0, 7)}): ${work.summary}.`);
