@@ -40,14 +40,14 @@ describe("Webhook deliveries", () => {
     expect([nobody.code, nobody.stderr.trim()]).toEqual([1, "No account has the email nobody@example.test."]);
 
     const deliveryId = crypto.randomUUID();
-    const res = await sendGithub("pull_request", deliveryId, { action: "closed", pull_request: { number: 12, merged: true } });
+    const res = await sendGithub("pull_request", deliveryId, { action: "closed", number: 12, pull_request: { number: 12, merged: true, head: { ref: "feature" } }, repository: { full_name: "octo/repo" } });
     expect(res.status).toBe(200);
 
     await page.goto("/settings");
     await page.getByRole("heading", { name: "Webhook deliveries" }).waitFor();
     const row = page.locator(`tr[data-delivery-id="${deliveryId}"]`);
     await expect.poll(() => row.getAttribute("data-status"), { timeout: 15_000 }).toBe("processed");
-    expect(await row.textContent()).toContain("recorded: pull request #12 merged");
+    expect(await row.textContent()).toContain("pull request #12 merged: no spec waiting on it");
 
     await row.getByRole("button", { name: /^Replay github pull_request/ }).click();
     await page.getByTestId("replay-toast").waitFor();

@@ -195,6 +195,22 @@ describe("specs: from a prompt to a pull request on the sandbox GitHub", () => {
     expect(await watchRuns(testEnv, now + 10 * DEAD_AFTER_MS)).toEqual({ retried: 0, failed: 0, idle: 0 });
   });
 
+  it("a runner that beats but does no work for five minutes is shown idle, not retried", async () => {
+    const { env: testEnv, sent } = specTestEnv();
+    const { user, spec } = await plannedSpec(testEnv);
+    await json(await call(testEnv, user.token, "POST", `/api/specs/${spec.id}/execute`), 202);
+    sent.length = 0;
+    const start = (await findRun(database(env), spec.id))!.heartbeatAt!.getTime();
+    // Still beating a minute ago, last work six minutes ago.
+    await database(env).update(schema.specRuns).set({ heartbeatAt: new Date(start + 5 * 60_000), lastWorkAt: new Date(start) }).where(eq(schema.specRuns.specId, spec.id));
+    expect(await watchRuns(testEnv, start + 6 * 60_000)).toEqual({ retried: 0, failed: 0, idle: 1 });
+    expect(await watchRuns(testEnv, start + 6 * 60_000 + 1)).toEqual({ retried: 0, failed: 0, idle: 0 });
+    const status = await json(await call(testEnv, user.token, "GET", `/api/specs/${spec.id}/execution-status`), 200);
+    expect(status).toMatchObject({ attempts: 1, runner: { state: "idle" } });
+    expect((await events(user.token, spec.id)).some((f) => f.kind === "status" && f.status === "idle")).toBe(true);
+    expect(sent).toEqual([]);
+  });
+
   it("a duplicate delivery of the same phase at the same time does the work once", async () => {
     const { env: testEnv, sent } = specTestEnv();
     const { user, spec, repo } = await plannedSpec(testEnv);

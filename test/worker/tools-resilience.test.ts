@@ -63,7 +63,8 @@ describe("500", () => {
     await simulate("github", u.grants.github.access_token, "server_error", 2);
     const runtime = recordingRuntime();
     const outcome = await runTool(u.userId, "github.list_repos", {}, runtime);
-    expect(resultOf(outcome).items).toHaveLength(2);
+    // The seeded account's two repositories and the read-only one it can see.
+    expect(resultOf(outcome).items).toHaveLength(3);
     expect(runtime.sleeps).toEqual([125, 250]);
     expect(runtime.requests).toEqual(Array(3).fill("GET /sandbox/github/api/user/repos"));
   });
