@@ -184,6 +184,7 @@ async function startBundledWorker(projectDir = PROJECT_ROOT, label = "this check
       ...(/\bKnowledgeIndex\b/.test(readFileSync(join(out, "index.js"), "utf8")) ? { KB_VECTORS: { className: "KnowledgeIndex", useSQLite: true } } : {}),
     },
     r2Buckets: { KB_FILES: "taskpilot-kb-files" },
+    kvNamespaces: { OAUTH_KV: "taskpilot-oauth" },
     // The worker's own outbound requests (to the sandbox providers at PUBLIC_URL), for a section that counts them.
     ...(outbound ? { outboundService: outbound } : {}),
     queueProducers: { KB_INDEX: "taskpilot-kb-index", SPEC_EXEC: "taskpilot-spec-exec", PR_CREATE: "taskpilot-pr-create", WEBHOOKS: "taskpilot-webhooks" },

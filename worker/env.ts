@@ -16,6 +16,8 @@ export interface Env {
   KB_VECTORS?: DurableObjectNamespace;
   /** Originals of knowledge-base uploads. */
   KB_FILES: R2Bucket;
+  /** Grants, tokens and clients of the MCP authorization server (@cloudflare/workers-oauth-provider). */
+  OAUTH_KV: KVNamespace;
   /** Workers AI, for the `workers-ai` embedder (remote only). */
   AI?: Ai;
 

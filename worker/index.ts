@@ -18,6 +18,9 @@ import { templates } from "./templates/routes";
 import { webhooks } from "./webhooks/routes";
 import { admin } from "./admin/routes";
 import { apps, projects, specs } from "./specs/routes";
+import { authorize } from "./mcp/consent";
+import { withMcp } from "./mcp/provider";
+import { mcp } from "./mcp/routes";
 
 /**
  * The production entry (`[env.production]` in wrangler.toml). It never
@@ -43,7 +46,9 @@ app.route("/api/templates", templates);
 app.route("/api/projects", projects);
 app.route("/api/specs", specs);
 app.route("/api/apps", apps);
+app.route("/api/mcp", mcp);
 app.route("/api/admin", admin);
+app.route("/authorize", authorize);
 app.route("/webhooks", webhooks);
 app.get("/api/openapi.json", openApiDocument(app));
 
@@ -54,7 +59,8 @@ app.notFound((c) => problem(c, new AppError(404, "not_found", `No route for ${c.
 app.onError(renderError);
 
 export default {
-  fetch: app.fetch,
+  // The MCP authorization server in front of the app: /mcp (with a token), /token, /register (POST) and the metadata are its.
+  fetch: withMcp({ fetch: (request, env, ctx) => app.fetch(request, env, ctx) }),
   queue: (batch, env, ctx) => dispatchQueue(batch, env, ctx),
   scheduled,
 } satisfies ExportedHandler<Env>;

@@ -5,6 +5,7 @@ import type { Env } from "../env";
 import { log } from "../http/log";
 import { disconnectAllIntegrations } from "../integrations/disconnect";
 import { purgeUserHub } from "../realtime/publish";
+import { revokeAllMcpGrants } from "../mcp/consent";
 import { listUserSessions } from "../db/agent";
 import { agentSession } from "../agent/stub";
 import { prepareKbPurge } from "../kb/documents";
@@ -55,6 +56,12 @@ export async function deleteAccount(env: Env, cfg: Config, userId: string, reque
     await purgeKnowledge();
   } catch (e) {
     log("error", "account_deletion_kb_purge_failed", { requestId, userId, error: (e as Error).message });
+  }
+  try {
+    // The MCP handler already refuses a token of a deleted account; this removes the grants themselves.
+    await revokeAllMcpGrants(env, userId);
+  } catch (e) {
+    log("error", "account_deletion_mcp_revoke_failed", { requestId, userId, error: (e as Error).message });
   }
   log("info", "account_deleted", { requestId, userId });
 }

@@ -43,6 +43,7 @@ const TAGS: Record<Tag, string> = {
   admin: "Operations for users with the admin role: webhook deliveries and replay.",
   templates: "Prompt templates with typed variables: the built-in library, your own, preview and one-step start into a chat.",
   specs: "Projects linked to GitHub, specs refined in chat and planned into a PRD, executed on a branch by a queue into a pull request; apps.",
+  mcp: "The MCP server's consent and grants (the MCP endpoint itself, /mcp, and its OAuth endpoints /authorize, /token, /register and the well-known metadata are described by MCP and OAuth, not here).",
   operations: "Health and this document.",
   development: "Only with SANDBOX_PROVIDERS=true (never in production).",
 };

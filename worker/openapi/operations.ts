@@ -17,7 +17,7 @@ import type { ComponentName } from "./schemas";
  * `internal_error`.
  */
 
-export type Tag = "accounts" | "realtime" | "integrations" | "tools" | "sessions" | "knowledge" | "templates" | "specs" | "admin" | "operations" | "development";
+export type Tag = "accounts" | "realtime" | "integrations" | "tools" | "sessions" | "knowledge" | "templates" | "specs" | "mcp" | "admin" | "operations" | "development";
 
 export interface Success {
   description: string;
@@ -545,6 +545,37 @@ export const OPERATIONS: Record<string, Operation> = {
     auth: "bearer",
     responses: { 200: { description: "The app.", schema: "AppResponse" } },
     problems: { 404: ["app_not_found"] },
+  },
+
+  "GET /api/mcp/consent/{handle}": {
+    summary: "What an MCP client asks for (the consent page)",
+    description: "The request `/authorize` kept under this handle for ten minutes: the client's name and site, the host the person is sent back to, the scope, and which integrations' tools it would get now.",
+    tag: "mcp",
+    auth: "bearer",
+    responses: { 200: { description: "The request.", schema: "McpConsent" } },
+    problems: { 404: ["consent_not_found"] },
+  },
+  "POST /api/mcp/consent/{handle}": {
+    summary: "Approve or deny an MCP client",
+    description: "Approve stores a grant for the signed-in person (earlier grants of the same client are replaced); deny sends `access_denied` back. Either spends the handle. Answers where to send the browser.",
+    tag: "mcp",
+    auth: "bearer",
+    responses: { 200: { description: "The client's redirect URI with the code (or the error), `state` and `iss`.", schema: "McpDecisionResult" } },
+    problems: { 404: ["consent_not_found"], 503: ["mcp_unavailable"] },
+  },
+  "GET /api/mcp/grants": {
+    summary: "MCP clients given access, with their last use",
+    tag: "mcp",
+    auth: "bearer",
+    responses: { 200: { description: "The MCP URL and the grants.", schema: "McpGrantList" } },
+  },
+  "DELETE /api/mcp/grants/{id}": {
+    summary: "Revoke an MCP client's access",
+    description: "Its access and refresh tokens stop working at once.",
+    tag: "mcp",
+    auth: "bearer",
+    responses: { 204: { description: "Revoked." } },
+    problems: { 404: ["grant_not_found"] },
   },
 
   "GET /api/admin/webhooks/deliveries": {

@@ -5,6 +5,7 @@ import { Integration, IntegrationEvent, ProviderName, Tool } from "../contract/i
 import { SessionDetail, SessionGroups, SessionResponse, TurnResponse } from "../contract/agent";
 import { WebhookDeliveryList, WebhookDeliveryResponse } from "../contract/webhooks";
 import { AppList, AppResponse, ExecuteAccepted, ExecutionStatus, ProjectList, ProjectResponse, PurgeResult, SpecList, SpecMessageList, SpecMessageReply, SpecResponse } from "../contract/specs";
+import { McpConsent, McpDecisionResult, McpGrantList } from "../contract/mcp";
 import { ImportResponse, PreviewResponse, StartResponse, Template, TemplateList, TemplateResponse } from "../contract/templates";
 import { KbDocument, KbDocumentDetail, KbDocumentsResponse, KbReindexResponse, KbSearchResponse } from "../contract/kb";
 
@@ -102,6 +103,9 @@ export const COMPONENTS = {
   AppList,
   AppResponse,
   PurgeResult,
+  McpConsent,
+  McpDecisionResult,
+  McpGrantList,
 } satisfies Record<string, z.ZodType>;
 
 export type ComponentName = keyof typeof COMPONENTS;

@@ -7,3 +7,4 @@ export * from "./kb";
 export * from "./templates";
 export * from "./webhooks";
 export * from "./specs";
+export * from "./mcp";

@@ -1,0 +1,75 @@
+import { authorizationErrorRedirect } from "@cloudflare/workers-oauth-provider";
+import { Hono } from "hono";
+import { requireUser } from "../auth/middleware";
+import { McpDecision, type McpConsent, type McpGrant } from "../contract/mcp";
+import { database } from "../db/client";
+import { listIntegrationRows } from "../db/integrations";
+import { mcpUseOf } from "../db/mcp";
+import { AppError } from "../errors";
+import type { AppBindings } from "../http/types";
+import { jsonBody } from "../http/validate";
+import { PROVIDER_IDS } from "../integrations/providers";
+import { oauthHelpers, readConsent, takeConsent } from "./consent";
+import type { McpProps } from "./handler";
+import { MCP_PATH, MCP_SCOPE } from "./provider";
+
+/**
+ * The signed-in person's side of MCP: the consent page's request and
+ * answer, and the grants they have given (with last use), revocable.
+ */
+export const mcp = new Hono<AppBindings>()
+  .use("*", requireUser)
+  .get("/consent/:handle", async (c) => {
+    const pending = await readConsent(c.env, c.req.param("handle"));
+    const rows = await listIntegrationRows(database(c.env), c.get("userId"));
+    const status = new Map(rows.map((r) => [r.provider, r.status]));
+    const body: McpConsent = {
+      client: { id: pending.request.clientId, name: pending.clientName, uri: pending.clientUri, redirectHost: new URL(pending.request.redirectUri).host },
+      scopes: pending.request.scope.length ? pending.request.scope : [MCP_SCOPE],
+      providers: PROVIDER_IDS.map((provider) => ({ provider, status: status.get(provider) ?? "disconnected" })),
+      expiresAt: new Date(pending.expiresAt).toISOString(),
+    };
+    return c.json(body);
+  })
+  .post("/consent/:handle", jsonBody(McpDecision), async (c) => {
+    const pending = await takeConsent(c.env, c.req.param("handle"));
+    if (c.req.valid("json").decision === "deny") {
+      return c.json({ redirectTo: authorizationErrorRedirect(pending.request, "access_denied", "The person declined.") });
+    }
+    const props: McpProps = { userId: c.get("userId") };
+    const { redirectTo } = await oauthHelpers(c.env).completeAuthorization({
+      request: pending.request,
+      userId: c.get("userId"),
+      metadata: { clientName: pending.clientName, approvedAt: new Date().toISOString() },
+      scope: [MCP_SCOPE],
+      props,
+    });
+    return c.json({ redirectTo });
+  })
+  .get("/grants", async (c) => {
+    const userId = c.get("userId");
+    const helpers = oauthHelpers(c.env);
+    const [{ items }, use] = await Promise.all([helpers.listUserGrants(userId), mcpUseOf(database(c.env), userId)]);
+    const grants: McpGrant[] = items.map((g) => {
+      const used = use.get(g.clientId);
+      return {
+        id: g.id,
+        clientId: g.clientId,
+        clientName: typeof g.metadata?.clientName === "string" ? g.metadata.clientName : g.clientId,
+        scopes: g.scope,
+        createdAt: new Date(g.createdAt * 1000).toISOString(),
+        lastUsedAt: used?.lastUsedAt.toISOString() ?? null,
+        calls: used?.calls ?? 0,
+      };
+    });
+    return c.json({ mcpUrl: `${new URL(c.get("config").publicUrl).origin}${MCP_PATH}`, grants });
+  })
+  .delete("/grants/:id", async (c) => {
+    const userId = c.get("userId");
+    const helpers = oauthHelpers(c.env);
+    const { items } = await helpers.listUserGrants(userId);
+    const grant = items.find((g) => g.id === c.req.param("id"));
+    if (!grant) throw new AppError(404, "grant_not_found", "No such connected app.");
+    await helpers.revokeGrant(grant.id, userId);
+    return c.body(null, 204);
+  });
