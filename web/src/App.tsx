@@ -5,6 +5,7 @@ import { RequireGuest, RequireUser } from "./components/guards";
 import { AppPage, AppsPage } from "./routes/AppsPage";
 import { ProjectPage } from "./routes/ProjectPage";
 import { SpecPage } from "./routes/SpecPage";
+import { ConnectMcpPage } from "./routes/mcp/ConnectMcpPage";
 import { ChatPage } from "./routes/ChatPage";
 import { IntegrationsPage } from "./routes/IntegrationsPage";
 import { KnowledgeDocumentPage } from "./routes/KnowledgeDocumentPage";
@@ -47,6 +48,7 @@ export function App() {
           <Route path="/apps" component={AppsPage} />
           <Route path="/apps/:id" component={AppPage} />
           <Route path="/settings" component={SettingsPage} />
+          <Route path="/connect/mcp" component={ConnectMcpPage} />
           <Route path="*" component={NotFoundPage} />
         </Route>
       </Route>

@@ -10,6 +10,7 @@ import { integrationsQuery } from "../stores/integrations";
 import { peekResume } from "../stores/sessions";
 import { describeError, providerName } from "./integrations/messages";
 import { ProviderCard } from "./integrations/ProviderCard";
+import { McpSection } from "./mcp/McpSection";
 import "./integrations/integrations.css";
 
 export function IntegrationsPage() {
@@ -55,6 +56,7 @@ export function IntegrationsPage() {
           </div>
         )}
       </QueryView>
+      <McpSection />
     </>
   );
 }
