@@ -9,7 +9,8 @@
 // base (bench/kb.mjs: ingest MB/s, search p50/p95 per mode at 1k, 10k and 100k chunks, recall@10 against an exact scan);
 // BENCH_ONLY=templates for the template preview (bench/templates.mjs: the generator cold and cached, the route vs the bare route);
 // BENCH_ONLY=webhooks for the receivers (bench/webhooks.mjs: verify + store + enqueue vs the bare route); BENCH_ONLY=specs for
-// spec → pull request wall time and GitHub calls per spec (bench/specs.mjs, a worker of its own that counts outbound calls).
+// spec → pull request wall time and GitHub calls per spec (bench/specs.mjs, a worker of its own that counts outbound calls);
+// BENCH_ONLY=mcp for tools/list and tools/call over /mcp with the MCP SDK's client next to the bare route (bench/mcp.mjs).
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -24,6 +25,7 @@ import { kbBench, printKbTables } from "./kb.mjs";
 import { printTemplateTables, templatesBench } from "./templates.mjs";
 import { printWebhookTables, webhooksBench } from "./webhooks.mjs";
 import { githubCounter, printSpecTables, specsBench } from "./specs.mjs";
+import { mcpBench, printMcpTables } from "./mcp.mjs";
 import { connectSandboxGmail, plannerTurn, sessionInit } from "./sessions.mjs";
 import { summarize } from "./stats.mjs";
 import { integrationsVsFloor } from "./throughput.mjs";
@@ -347,6 +349,7 @@ const SECTIONS = {
   kb: () => sectionOnly("kb", (server) => kbBench(server, register, progress), (kb) => printKbTables(kb, printTable)),
   templates: () => sectionOnly("templates", (server) => templatesBench(server, register, progress), (t) => printTemplateTables(t, printTable)),
   webhooks: () => sectionOnly("webhooks", (server) => webhooksBench(server, progress), (w) => printWebhookTables(w, printTable)),
+  mcp: () => sectionOnly("mcp", (server) => mcpBench(server, register, progress), (m) => printMcpTables(m, printTable)),
   specs: () => {
     const counter = githubCounter();
     return sectionOnly("specs", (server) => specsBench(server, register, progress, counter), (s) => printSpecTables(s, printTable), { outbound: counter.outbound });
@@ -378,6 +381,7 @@ async function main() {
     const kb = await kbBench(server, register, progress);
     const templates = await templatesBench(server, register, progress);
     const webhooks = await webhooksBench(server, progress);
+    const mcp = await mcpBench(server, register, progress);
     const { accessToken } = await register(server.url);
     progress("floors");
     const floors = { httpHubRoundTrip: await hubFloor(server.url, accessToken), socketHubRoundTrip: await socketFloor(server.url, accessToken) };
@@ -421,6 +425,7 @@ async function main() {
     printKbTables(kb, printTable);
     printTemplateTables(templates, printTable);
     printWebhookTables(webhooks, printTable);
+    printMcpTables(mcp, printTable);
 
     const results = {
       measuredAt: new Date().toISOString(),
@@ -450,6 +455,7 @@ async function main() {
       kb,
       templates,
       webhooks,
+      mcp,
     };
     writeFileSync(join(HERE, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
     console.log(`wrote ${join("bench", "results.json")}`);
