@@ -4,7 +4,7 @@
 // /api/admin routes), or takes it back with --revoke. Works on the local
 // database by default, the deployed one with --remote, through `wrangler d1`.
 // The role is read on every admin request, so the change holds at once.
-import { d1Query, parseD1Args } from "./lib/d1-cli.mjs";
+import { auditSql, d1Query, parseD1Args } from "./lib/d1-cli.mjs";
 
 const { values, positionals } = parseD1Args({ revoke: { type: "boolean", default: false }, help: { type: "boolean", default: false } }, { allowPositionals: true });
 if (values.help || positionals.length !== 1) {
@@ -23,6 +23,7 @@ try {
     console.error(`No account has the email ${email}.`);
     process.exit(1);
   }
+  await d1Query(values, auditSql({ action: values.revoke ? "admin.role_revoked" : "admin.role_granted", subjectUserId: rows[0].id, detail: { role } }));
   console.log(`${email} is now ${role === "admin" ? "an admin" : "a regular user"}.`);
 } catch (e) {
   console.error(e.message);

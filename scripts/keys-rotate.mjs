@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
-import { d1Target, parseD1Args, wrangler } from "./lib/d1-cli.mjs";
+import { auditSql, d1Query, d1Target, parseD1Args, wrangler } from "./lib/d1-cli.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 /** Keeps each `--command` well under the shortest command-line limit (Windows, 32 KiB). */
@@ -89,6 +89,7 @@ if (!keys) {
 const { rotateThroughSql } = await loadRotation();
 const where = values.remote ? `the remote database${values.env ? ` (--env ${values.env})` : ""}` : "the local database";
 const report = await rotateThroughSql(runSql, keys);
+await d1Query(values, auditSql({ action: "keys.rotated", result: report.unreadable.length ? "failure" : "success", code: report.unreadable.length ? "unreadable_rows" : null, detail: { keyId: keys.split(":")[0].trim(), rewritten: report.rewritten, unreadable: report.unreadable.length } }));
 console.log(
   `Scanned ${report.scanned} integration(s) in ${where}; re-sealed ${report.rewritten} under key "${keys.split(":")[0].trim()}"; ${report.skipped} changed meanwhile (already current).`,
 );

@@ -47,6 +47,8 @@ export interface Config {
   kbEmbedder: "local" | "openai" | "workers-ai" | undefined;
   /** Past this many available tools the agent gets the meta tools `tools_search` / `tools_call` instead (AGENT_META_TOOLS_THRESHOLD, 1–1000, default 16). */
   agentMetaToolsThreshold: number;
+  /** How long the security audit log is kept (AUDIT_RETENTION_DAYS, 30–3650, default 400). */
+  auditRetentionDays: number;
   /** GITHUB_WEBHOOK_SECRET and SLACK_SIGNING_SECRET: without one, that provider's webhook answers 503 config_missing. */
   webhookSecrets: { github?: string; slack?: string };
   providers: Record<ProviderGroup, ProviderEnv>;
@@ -205,6 +207,14 @@ export function readConfig(env: Env): Config {
     else problems.push({ variable: "AGENT_META_TOOLS_THRESHOLD", message: "must be a whole number of tools from 1 to 1000" });
   }
 
+  const auditRaw = str(env, "AUDIT_RETENTION_DAYS");
+  let auditRetentionDays = 400;
+  if (auditRaw !== undefined) {
+    const n = Number(auditRaw);
+    if (Number.isInteger(n) && n >= 30 && n <= 3650) auditRetentionDays = n;
+    else problems.push({ variable: "AUDIT_RETENTION_DAYS", message: "must be a whole number of days from 30 to 3650" });
+  }
+
   let jwtSecret = str(env, "JWT_SECRET");
   if (!jwtSecret) problems.push({ variable: "JWT_SECRET", message: "is not set" });
   else if (new TextEncoder().encode(jwtSecret).length < 32) {
@@ -244,6 +254,7 @@ export function readConfig(env: Env): Config {
       embeddingModel: str(env, "OPENAI_EMBEDDING_MODEL") ?? "text-embedding-3-small",
     },
     agentMetaToolsThreshold,
+    auditRetentionDays,
     webhookSecrets: { github: str(env, "GITHUB_WEBHOOK_SECRET"), slack: str(env, "SLACK_SIGNING_SECRET") },
     providers: readProviders(env, problems),
     problems,

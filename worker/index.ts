@@ -17,6 +17,7 @@ import { kb } from "./kb/routes";
 import { templates } from "./templates/routes";
 import { webhooks } from "./webhooks/routes";
 import { admin } from "./admin/routes";
+import { auditRefusals } from "./audit/middleware";
 import { apps, projects, specs } from "./specs/routes";
 import { authorize } from "./mcp/consent";
 import { withMcp } from "./mcp/provider";
@@ -30,7 +31,7 @@ import { mcp } from "./mcp/routes";
  */
 export const app = new Hono<AppBindings>();
 
-app.use("*", withRequestId, accessLog, securityHeaders, withConfig);
+app.use("*", withRequestId, accessLog, securityHeaders, withConfig, auditRefusals);
 app.use("/api/*", corsForPublicUrl, limitBody);
 
 app.route("/api/health", health);

@@ -59,3 +59,14 @@ export async function d1Query(values, sql) {
   const out = await wrangler(["d1", "execute", values.database, "--json", "--yes", "--command", sql, ...d1Target(values)], { remote: values.remote });
   return JSON.parse(out.slice(out.indexOf("["))).map((r) => r.results ?? []);
 }
+
+const sqlString = (v) => (v === null || v === undefined ? "NULL" : `'${String(v).replace(/'/g, "''")}'`);
+
+/**
+ * The audit row a command-line action writes (worker/audit/audit.ts's shape:
+ * actor `cli`, no address), as SQL to run in the same `wrangler d1 execute`.
+ */
+export function auditSql({ action, subjectUserId = null, result = "success", code = null, detail = {} }) {
+  const actor = process.env.USER || process.env.LOGNAME || "cli";
+  return `INSERT INTO audit_log (at, actor_type, actor_id, subject_user_id, action, result, code, detail) VALUES (${Date.now()}, 'cli', ${sqlString(actor)}, ${sqlString(subjectUserId)}, ${sqlString(action)}, ${sqlString(result)}, ${sqlString(code)}, ${sqlString(JSON.stringify(detail))})`;
+}

@@ -130,6 +130,17 @@ describe("MCP: OAuth 2.1 for MCP clients, and the user's live tools over Streama
     // Another user cannot see or revoke someone's grant.
     const stranger = await sandboxUser([]);
     expect((await app(`/api/mcp/grants/${grants[0]!.id}`, { method: "DELETE", headers: bearer(stranger.token) })).status).toBe(404);
+
+    // The account's security log has the approval and the revocation, with the client's name.
+    const log = await database(mcpEnv).select().from(schema.auditLog).where(eq(schema.auditLog.subjectUserId, user.userId));
+    const mcpRows = log.filter((r) => r.action.startsWith("mcp.")).map((r) => [r.action, r.actorType, JSON.parse(r.detail).clientName]);
+    expect(mcpRows).toEqual([
+      ["mcp.grant_approved", "user", "Test MCP client"],
+      ["mcp.grant_revoked", "user", "Test MCP client"],
+    ]);
+    const registered = await database(mcpEnv).select().from(schema.auditLog).where(eq(schema.auditLog.action, "mcp.client_registered"));
+    expect(registered.length).toBeGreaterThan(0);
+    expect(registered.every((r) => r.subjectUserId === null && r.actorType === "mcp_client")).toBe(true);
   });
 
   it("knowledge-base documents are resources, and kb.search is a tool", async () => {

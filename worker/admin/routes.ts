@@ -2,7 +2,10 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { requireUser } from "../auth/middleware";
 import { WebhookDelivery } from "../contract/webhooks";
-import { findUserById } from "../db/accounts";
+import { findUserByEmail, findUserById } from "../db/accounts";
+import { audit, requestFrom } from "../audit/audit";
+import { AdminAuditQuery } from "../contract/audit";
+import { listAudit } from "../db/audit";
 import { database } from "../db/client";
 import { findDeliveryByAnyId, listDeliveries, markReplayed, type WebhookDeliveryRow } from "../db/webhooks";
 import { AppError } from "../errors";
@@ -41,7 +44,25 @@ export const admin = new Hono<AppBindings>()
   .use("*", requireUser, requireAdmin)
   .get("/webhooks/deliveries", queryParams(ListDeliveriesQuery), async (c) => {
     const rows = await listDeliveries(database(c.env), c.req.valid("query").limit);
+    await audit(c.env, { action: "admin.deliveries_listed", actor: { type: "admin", id: c.get("userId") }, subjectUserId: null, from: requestFrom(c), detail: { count: rows.length } });
     return c.json({ deliveries: rows.map(toWebhookDelivery) });
+  })
+  /** Any account's security log (by email or user id), newest first; reading it is itself recorded. */
+  .get("/audit", queryParams(AdminAuditQuery), async (c) => {
+    const q = c.req.valid("query");
+    const db = database(c.env);
+    let subjectUserId: string | undefined;
+    if (q.user?.includes("@")) {
+      const user = await findUserByEmail(db, q.user);
+      if (!user) throw new AppError(404, "user_not_found", `No account has the email ${q.user}; a deleted account is found by its id.`);
+      subjectUserId = user.id;
+    } else if (q.user) {
+      // By id, with or without a user row: a deleted account is known only by its id (its tombstone).
+      subjectUserId = q.user;
+    }
+    const page = await listAudit(db, { subjectUserId, action: q.action, since: q.since ? new Date(q.since) : undefined, before: q.before, limit: q.limit });
+    await audit(c.env, { action: "admin.audit_read", actor: { type: "admin", id: c.get("userId") }, subjectUserId: subjectUserId ?? null, from: requestFrom(c), detail: { ...(q.action ? { action: q.action } : {}), count: page.entries.length } });
+    return c.json(page);
   })
   .post("/webhooks/deliveries/:id/replay", async (c) => {
     const db = database(c.env);
@@ -51,5 +72,6 @@ export const admin = new Hono<AppBindings>()
     const row = (await markReplayed(db, found.id))!;
     const message: WebhookMessage = { id: row.id, replay: true };
     await c.env.WEBHOOKS.send(message);
+    await audit(c.env, { action: "webhook.replayed", actor: { type: "admin", id: c.get("userId") }, subjectUserId: null, from: requestFrom(c), detail: { delivery: row.id, provider: row.provider, eventType: row.eventType } });
     return c.json({ delivery: toWebhookDelivery(row) }, 202);
   });

@@ -6,6 +6,8 @@ import { log } from "../http/log";
 import { disconnectAllIntegrations } from "../integrations/disconnect";
 import { purgeUserHub } from "../realtime/publish";
 import { revokeAllMcpGrants } from "../mcp/consent";
+import { audit } from "../audit/audit";
+import { eraseAuditOf } from "../db/audit";
 import { listUserSessions } from "../db/agent";
 import { agentSession } from "../agent/stub";
 import { prepareKbPurge } from "../kb/documents";
@@ -37,6 +39,9 @@ export async function deleteAccount(env: Env, cfg: Config, userId: string, reque
   const sessionIds = (await listUserSessions(db, userId, Number.MAX_SAFE_INTEGER)).map((s) => s.id);
   const purgeKnowledge = await prepareKbPurge(env, userId);
   await deleteUser(db, userId);
+  // The account's own security log goes with it (addresses, devices); a tombstone with no personal data stays.
+  await eraseAuditOf(db, userId);
+  await audit(env, { action: "account.deleted", actor: { type: "user", id: userId }, subjectUserId: userId, from: { requestId: requestId ?? null } });
   // Reads in this isolate stop trusting the account at once; other isolates' confirmations run out on their own.
   confirmedUsers.forget(userId);
   try {

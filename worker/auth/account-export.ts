@@ -7,6 +7,7 @@ import type { Database } from "../db/client";
 import { listEvents } from "../db/events";
 import { listKbDocuments, readKbText, toKbDocument } from "../db/kb";
 import { listTemplates, toTemplate } from "../db/templates";
+import { listAudit } from "../db/audit";
 import { listProjects, listSpecMessages, listSpecs, toProject, toSpec } from "../db/specs";
 import { listIntegrationRows, type IntegrationRow } from "../db/integrations";
 import { isProviderId, type ProviderId } from "../integrations/providers";
@@ -36,6 +37,12 @@ export async function buildAccountExport(db: Database, userId: string, now = new
     listProjects(db, userId),
     listSpecs(db, userId),
   ]);
+  const audit = [];
+  for (let before: number | undefined, page; ; before = Number(page.nextBefore)) {
+    page = await listAudit(db, { subjectUserId: userId, before, limit: 500 });
+    audit.push(...page.entries);
+    if (!page.nextBefore) break;
+  }
   const specs = [];
   for (const row of specRows) specs.push({ ...toSpec(row), messages: await listSpecMessages(db, row.id) });
   // One document's text at a time: a large knowledge base never sits in one D1 result.
@@ -54,6 +61,7 @@ export async function buildAccountExport(db: Database, userId: string, now = new
     templates: templateRows.map(toTemplate),
     projects: projectRows.map(toProject),
     specs,
+    audit,
   };
 }
 

@@ -1,10 +1,17 @@
 import { Hono } from "hono";
+import { audit, requestFrom } from "../audit/audit";
+import { MyAuditQuery } from "../contract/audit";
+import { listAudit } from "../db/audit";
+import { listIntegrationRows } from "../db/integrations";
+import { disconnectAllIntegrations } from "../integrations/disconnect";
+import { revokeAllMcpGrants } from "../mcp/consent";
+import { closeUserSockets } from "../realtime/publish";
 import { DeleteAccountBody } from "../contract/auth";
-import { findUserById } from "../db/accounts";
+import { findUserById, revokeAllFamiliesOf } from "../db/accounts";
 import { database } from "../db/client";
 import { AppError } from "../errors";
 import type { AppBindings } from "../http/types";
-import { jsonBody } from "../http/validate";
+import { jsonBody, queryParams } from "../http/validate";
 import { ACCOUNT_DELETE_PER_USER, deleteAccount } from "./account-deletion";
 import { buildAccountExport } from "./account-export";
 import { confirmedUsers } from "./confirmed-users";
@@ -31,11 +38,37 @@ export const me = new Hono<AppBindings>()
   .get("/export", async (c) => {
     const data = await buildAccountExport(database(c.env), c.get("userId"));
     if (!data) throw accountGone(c.get("userId"));
+    await audit(c.env, { action: "account.exported", actor: { type: "user", id: c.get("userId") }, subjectUserId: c.get("userId"), from: requestFrom(c) });
     return c.body(JSON.stringify(data, null, 2), 200, {
       "content-type": "application/json; charset=utf-8",
       "content-disposition": `attachment; filename="taskpilot-export-${data.exportedAt.slice(0, 10)}.json"`,
       "cache-control": "no-store",
     });
+  })
+
+  /** The person's own security log, newest first. */
+  .get("/audit", queryParams(MyAuditQuery), async (c) => {
+    const q = c.req.valid("query");
+    return c.json(await listAudit(database(c.env), { subjectUserId: c.get("userId"), before: q.before, limit: q.limit }));
+  })
+
+  /**
+   * "This wasn't me": every login of the account ends (refresh tokens
+   * revoked, sockets closed), every integration is disconnected and revoked
+   * at its provider, and every MCP client loses its grant. Access tokens
+   * already issued run out within their 15 minutes.
+   */
+  .post("/end-everything", async (c) => {
+    const userId = c.get("userId");
+    const db = database(c.env);
+    const endedLogins = await revokeAllFamiliesOf(db, userId, "ended_by_user");
+    const before = (await listIntegrationRows(db, userId)).filter((r) => r.status !== "disconnected").length;
+    await disconnectAllIntegrations(c.env, c.get("config"), userId);
+    const mcpGrants = await revokeAllMcpGrants(c.env, userId);
+    await closeUserSockets(c.env, userId).catch(() => 0);
+    await audit(c.env, { action: "auth.sessions_ended", actor: { type: "user", id: userId }, subjectUserId: userId, from: requestFrom(c), detail: { endedLogins, integrations: before, mcpGrants } });
+    clearRefreshCookie(c);
+    return c.json({ endedLogins, integrationsDisconnected: before, mcpGrantsRevoked: mcpGrants });
   })
 
   .delete("/", jsonBody(DeleteAccountBody), async (c) => {

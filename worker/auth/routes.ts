@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { audit, requestFrom } from "../audit/audit";
 import { LoginBody, LogoutBody, RefreshBody, RegisterBody } from "../contract/auth";
 import {
   findRefreshToken,
@@ -69,6 +70,7 @@ export const auth = new Hono<AppBindings>()
     });
     if (!user) throw taken();
     log("info", "user_registered", { requestId: c.get("requestId"), userId: user.id });
+    await audit(c.env, { action: "auth.register", actor: { type: "user", id: user.id }, subjectUserId: user.id, from: requestFrom(c) });
     return c.json(await startSession(c, db, user, isWebClient(c) ? "cookie" : "body"), 201);
   })
 
@@ -82,10 +84,16 @@ export const auth = new Hono<AppBindings>()
       : dummyPasswordHash();
     // Always run PBKDF2 and answer with one code, so neither the response nor its timing says whether the email exists.
     const valid = await verifyPassword(body.password, stored);
-    if (!user || !valid) throw new AppError(401, "invalid_credentials", "The email or password is not right.");
+    if (!user || !valid) {
+      // The owner of an existing account sees the attempt; the row says neither which part was wrong nor what was typed.
+      await audit(c.env, { action: "auth.login_failed", actor: { type: "anonymous" }, subjectUserId: user?.id ?? null, result: "failure", code: "invalid_credentials", from: requestFrom(c) });
+      throw new AppError(401, "invalid_credentials", "The email or password is not right.");
+    }
     // The plain password is only at hand now, so this is when a hash made with older parameters can be upgraded.
     if (user.passwordIterations !== PBKDF2_ITERATIONS) await updatePasswordHash(db, user.id, await hashPassword(body.password));
-    return c.json(await startSession(c, db, user, isWebClient(c) ? "cookie" : "body"));
+    const session = await startSession(c, db, user, isWebClient(c) ? "cookie" : "body");
+    await audit(c.env, { action: "auth.login_succeeded", actor: { type: "user", id: user.id }, subjectUserId: user.id, from: requestFrom(c) });
+    return c.json(session);
   })
 
   .post("/refresh", jsonBody(RefreshBody), async (c) => {
@@ -103,6 +111,8 @@ export const auth = new Hono<AppBindings>()
     const endForReuse = async () => {
       await revokeFamily(db, stored.familyId, "reuse");
       log("warn", "refresh_token_reused", { requestId: c.get("requestId"), userId: stored.userId, familyId: stored.familyId });
+      // Who presented it is unknown (the owner or a thief), so the address is kept as a network only.
+      await audit(c.env, { action: "auth.refresh_reuse_detected", actor: { type: "anonymous" }, subjectUserId: stored.userId, result: "failure", code: "refresh_token_reused", from: requestFrom(c), detail: { loginId: stored.familyId } });
       return reused();
     };
     if (stored.usedAt) throw await endForReuse();
@@ -119,6 +129,7 @@ export const auth = new Hono<AppBindings>()
     const stored = token ? await findRefreshToken(db, await hashRefreshToken(token)) : undefined;
     if (stored) {
       await revokeFamily(db, stored.familyId, "logout");
+      await audit(c.env, { action: "auth.logout", actor: { type: "user", id: stored.userId }, subjectUserId: stored.userId, from: requestFrom(c), detail: { loginId: stored.familyId } });
       try {
         await closeUserSockets(c.env, stored.userId);
       } catch (e) {

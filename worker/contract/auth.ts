@@ -5,6 +5,7 @@ import { Integration, IntegrationEvent } from "./integrations";
 import { KbDocument } from "./kb";
 import { Template } from "./templates";
 import { Project, Spec, SpecMessage } from "./specs";
+import { AuditEntry } from "./audit";
 
 /** Shared by the worker (validation) and the web app (types, form checks). */
 export const PASSWORD_MIN = 8;
@@ -118,6 +119,8 @@ export const AccountExport = z.object({
   /** Projects, and every spec with its refinement chat. */
   projects: z.array(Project).default([]),
   specs: z.array(Spec.extend({ messages: z.array(SpecMessage) })).default([]),
+  /** The account's security log, newest first. */
+  audit: z.array(AuditEntry).default([]),
 });
 
 export type RegisterBody = z.infer<typeof RegisterBody>;

@@ -135,6 +135,16 @@ export async function rotateRefreshToken(db: Database, rotation: Rotation, now =
   return claimed.length === 1;
 }
 
+/** Ends every login of a user that is still live; returns how many. */
+export async function revokeAllFamiliesOf(db: Database, userId: string, reason: string, now = Date.now()): Promise<number> {
+  const rows = await db
+    .update(refreshFamilies)
+    .set({ revokedAt: new Date(now), revokedReason: reason })
+    .where(and(eq(refreshFamilies.userId, userId), isNull(refreshFamilies.revokedAt)))
+    .returning({ id: refreshFamilies.id });
+  return rows.length;
+}
+
 /** Ends a login: every token of the family stops working. Revoking twice keeps the first reason. */
 export async function revokeFamily(db: Database, familyId: string, reason: string, now = Date.now()): Promise<void> {
   await db

@@ -2,6 +2,7 @@ import { OAuthProvider } from "@cloudflare/workers-oauth-provider";
 import { getConfig } from "../config";
 import type { Env } from "../env";
 import { log } from "../http/log";
+import { audit } from "../audit/audit";
 import { mcpApiHandler } from "./handler";
 
 /**
@@ -39,6 +40,11 @@ export function mcpProvider(env: Env, defaultHandler: ExportedHandler<Env>): OAu
       accessTokenTTL: ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenTTL: REFRESH_TOKEN_TTL_SECONDS,
       resourceMetadata: { resource: `${origin}${MCP_PATH}`, authorization_servers: [origin], resource_name: "TaskPilot" } as never,
+      // Registration is anonymous (RFC 7591): recorded for operators, on no one's account.
+      clientRegistrationCallback: async ({ clientMetadata, request }) => {
+        const name = typeof clientMetadata.client_name === "string" ? clientMetadata.client_name : "unnamed";
+        await audit(env, { action: "mcp.client_registered", actor: { type: "mcp_client" }, subjectUserId: null, from: { ip: request.headers.get("cf-connecting-ip"), userAgent: request.headers.get("user-agent") }, detail: { clientName: name } });
+      },
       onError: ({ code, status, internal }) => void log(status >= 500 ? "error" : "info", "mcp_oauth_error", { code, status, internal: String(internal ?? "") }),
     });
     providers.set(origin, provider);

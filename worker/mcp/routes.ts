@@ -1,5 +1,6 @@
 import { authorizationErrorRedirect } from "@cloudflare/workers-oauth-provider";
 import { Hono } from "hono";
+import { audit, requestFrom } from "../audit/audit";
 import { requireUser } from "../auth/middleware";
 import { McpDecision, type McpConsent, type McpGrant } from "../contract/mcp";
 import { database } from "../db/client";
@@ -44,6 +45,7 @@ export const mcp = new Hono<AppBindings>()
       scope: [MCP_SCOPE],
       props,
     });
+    await audit(c.env, { action: "mcp.grant_approved", actor: { type: "user", id: c.get("userId") }, subjectUserId: c.get("userId"), from: requestFrom(c), detail: { clientId: pending.request.clientId, clientName: pending.clientName } });
     return c.json({ redirectTo });
   })
   .get("/grants", async (c) => {
@@ -71,5 +73,6 @@ export const mcp = new Hono<AppBindings>()
     const grant = items.find((g) => g.id === c.req.param("id"));
     if (!grant) throw new AppError(404, "grant_not_found", "No such connected app.");
     await helpers.revokeGrant(grant.id, userId);
+    await audit(c.env, { action: "mcp.grant_revoked", actor: { type: "user", id: userId }, subjectUserId: userId, from: requestFrom(c), detail: { clientId: grant.clientId, clientName: typeof grant.metadata?.clientName === "string" ? grant.metadata.clientName : grant.clientId } });
     return c.body(null, 204);
   });

@@ -578,6 +578,29 @@ export const OPERATIONS: Record<string, Operation> = {
     problems: { 404: ["grant_not_found"] },
   },
 
+  "GET /api/me/audit": {
+    summary: "Your security log, newest first",
+    description: "Sign-ins (and failed attempts on your account, from a network), sign-outs, a reused refresh token, rate limits, exports, integrations connected, disconnected or revoked by the provider, refresh failures, MCP clients approved or revoked, admin reads of your log. Page with `before` = the previous page's `nextBefore`.",
+    tag: "accounts",
+    auth: "bearer",
+    responses: { 200: { description: "A page of entries.", schema: "AuditPage" } },
+  },
+  "POST /api/me/end-everything": {
+    summary: "This wasn't me: end every login and grant",
+    description: "Revokes every refresh token of the account, closes its sockets, disconnects (and revokes at the provider) every integration and revokes every MCP client. Access tokens already issued run out within 15 minutes.",
+    tag: "accounts",
+    auth: "bearer",
+    responses: { 200: { description: "How many logins, integrations and MCP grants were ended.", schema: "EndEverythingResult" } },
+  },
+  "GET /api/admin/audit": {
+    summary: "The security log of any account, or all of it (admin)",
+    description: "Filter by `user` (an email, or an id — a deleted account is found by its id), `action` and `since`; newest first, paged with `before`. The read is itself recorded on that account.",
+    tag: "admin",
+    auth: "bearer",
+    responses: { 200: { description: "A page of entries.", schema: "AuditPage" } },
+    problems: { 403: ["admin_only"], 404: ["user_not_found"] },
+  },
+
   "GET /api/admin/webhooks/deliveries": {
     summary: "Recent webhook deliveries (admin)",
     description: "Newest first: provider, event type, status (`received`, `processed`, `failed`), attempts, duplicates, replays, the last error and what processing did.",

@@ -5,6 +5,7 @@ import { Integration, IntegrationEvent, ProviderName, Tool } from "../contract/i
 import { SessionDetail, SessionGroups, SessionResponse, TurnResponse } from "../contract/agent";
 import { WebhookDeliveryList, WebhookDeliveryResponse } from "../contract/webhooks";
 import { AppList, AppResponse, ExecuteAccepted, ExecutionStatus, ProjectList, ProjectResponse, PurgeResult, SpecList, SpecMessageList, SpecMessageReply, SpecResponse } from "../contract/specs";
+import { AuditPage, EndEverythingResult } from "../contract/audit";
 import { McpConsent, McpDecisionResult, McpGrantList } from "../contract/mcp";
 import { ImportResponse, PreviewResponse, StartResponse, Template, TemplateList, TemplateResponse } from "../contract/templates";
 import { KbDocument, KbDocumentDetail, KbDocumentsResponse, KbReindexResponse, KbSearchResponse } from "../contract/kb";
@@ -106,6 +107,8 @@ export const COMPONENTS = {
   McpConsent,
   McpDecisionResult,
   McpGrantList,
+  AuditPage,
+  EndEverythingResult,
 } satisfies Record<string, z.ZodType>;
 
 export type ComponentName = keyof typeof COMPONENTS;

@@ -1,3 +1,4 @@
+import { getConfig } from "../config";
 import { database } from "../db/client";
 import type { Env } from "../env";
 import { log } from "../http/log";
@@ -16,7 +17,7 @@ export function registerCronTask(name: string, task: CronTask, options: { everyM
 
 /** Drops what has outlived its retention (worker/ops/README.md), in bounded batches. */
 registerCronTask("retention", async (env, now) => {
-  await runRetention(database(env), now);
+  await runRetention(database(env), now, getConfig(env).auditRetentionDays);
 });
 
 /** Runs every registered task; one failing task does not stop the others. */

@@ -11,6 +11,7 @@ import {
   purgeSpentTickets,
 } from "../db/retention";
 import { log } from "../http/log";
+import { purgeAuditBefore } from "../db/audit";
 import { KEEP_AT_LEAST } from "../realtime/event-log";
 
 /** How long each kind of row is kept; the table in worker/ops/README.md says why. */
@@ -93,15 +94,17 @@ export type PurgeName =
   | "realtime_tickets"
   | "oauth_states"
   | "rate_limit_windows"
-  | "webhook_deliveries";
+  | "webhook_deliveries"
+  | "audit_log";
 
 /**
  * One retention pass. The purges run one after another (D1 has one writer,
  * so running them together would only queue), and one failing purge does
  * not stop the others.
  */
-export async function runRetention(db: Database, now: Date): Promise<Partial<Record<PurgeName, DrainResult>>> {
+export async function runRetention(db: Database, now: Date, auditRetentionDays = 400): Promise<Partial<Record<PurgeName, DrainResult>>> {
   const c = retentionCutoffs(now);
+  const auditBefore = new Date(now.getTime() - auditRetentionDays * DAY);
   const purges: Array<[PurgeName, (limit: number) => Promise<number>]> = [
     ["events", (n) => purgeOldEvents(db, c.eventsBefore, RETENTION.eventsKeepNewest, n)],
     ["integration_events", (n) => purgeOldIntegrationEvents(db, c.integrationEventsBefore, n)],
@@ -111,6 +114,7 @@ export async function runRetention(db: Database, now: Date): Promise<Partial<Rec
     ["oauth_states", (n) => purgeExpiredOAuthStateRows(db, c.expiredBefore, n)],
     ["rate_limit_windows", (n) => purgeRateLimitWindows(db, c.rateLimitWindowsBefore, n)],
     ["webhook_deliveries", (n) => purgeOldWebhookDeliveries(db, c.webhookDeliveriesBefore, n)],
+    ["audit_log", (n) => purgeAuditBefore(db, auditBefore, n)],
   ];
   const results: Partial<Record<PurgeName, DrainResult>> = {};
   for (const [purge, batch] of purges) {

@@ -8,3 +8,4 @@ export * from "./templates";
 export * from "./webhooks";
 export * from "./specs";
 export * from "./mcp";
+export * from "./audit";
