@@ -34,6 +34,11 @@ export function LoginPage() {
           Your account and all of its data were deleted.
         </p>
       </Show>
+      <Show when={params.notice === "sessions-ended"}>
+        <p class="notice" role="status">
+          Every sign-in, integration and app access was ended. Sign in again; if your password may be known, change it.
+        </p>
+      </Show>
       <form class="form" onSubmit={onSubmit} aria-busy={submit.busy()}>
         <Field label="Email" name="email" type="email" autocomplete="email" required value={email()} onInput={setEmail} error={submit.fieldError("email")} />
         <Field

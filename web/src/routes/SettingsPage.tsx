@@ -1,4 +1,5 @@
 import { useNavigate } from "@solidjs/router";
+import { SecurityActivity } from "./settings/SecurityActivity";
 import { createQuery } from "@tanstack/solid-query";
 import { createSignal, Show } from "solid-js";
 import { PageHeader } from "../components/EmptyState";
@@ -69,6 +70,7 @@ export function SettingsPage() {
           {exporting() ? "Preparing…" : "Download my data"}
         </button>
       </section>
+      <SecurityActivity />
       <Show when={me.data?.role === "admin"}>
         <WebhookDeliveries />
       </Show>
