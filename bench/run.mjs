@@ -10,7 +10,8 @@
 // BENCH_ONLY=templates for the template preview (bench/templates.mjs: the generator cold and cached, the route vs the bare route);
 // BENCH_ONLY=webhooks for the receivers (bench/webhooks.mjs: verify + store + enqueue vs the bare route); BENCH_ONLY=specs for
 // spec → pull request wall time and GitHub calls per spec (bench/specs.mjs, a worker of its own that counts outbound calls);
-// BENCH_ONLY=mcp for tools/list and tools/call over /mcp with the MCP SDK's client next to the bare route (bench/mcp.mjs).
+// BENCH_ONLY=mcp for tools/list and tools/call over /mcp with the MCP SDK's client next to the bare route (bench/mcp.mjs);
+// BENCH_ONLY=audit for the sign-in with the audit row next to the bundle before the audit log (bench/audit.mjs).
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -26,6 +27,7 @@ import { printTemplateTables, templatesBench } from "./templates.mjs";
 import { printWebhookTables, webhooksBench } from "./webhooks.mjs";
 import { githubCounter, printSpecTables, specsBench } from "./specs.mjs";
 import { mcpBench, printMcpTables } from "./mcp.mjs";
+import { AUDIT_BASELINE, auditBench, printAuditTables } from "./audit.mjs";
 import { connectSandboxGmail, plannerTurn, sessionInit } from "./sessions.mjs";
 import { summarize } from "./stats.mjs";
 import { integrationsVsFloor } from "./throughput.mjs";
@@ -279,6 +281,20 @@ async function httpThroughput(current) {
   }
 }
 
+/** Sign-in with the audit log (this bundle) next to the bundle of the commit before it, in the same run. */
+async function auditVsBaseline(current) {
+  const baseline = baselineCheckout(process.env.BENCH_AUDIT_BASELINE ?? AUDIT_BASELINE);
+  let server;
+  try {
+    if (baseline.dir) server = await startBundledWorker(baseline.dir, `baseline ${baseline.commit.slice(0, 12)}`);
+    else progress(`no before figure: ${baseline.skipped}`);
+    return await auditBench(current, server ? { url: server.url, commit: baseline.commit } : undefined, progress);
+  } finally {
+    await server?.stop();
+    baseline.remove?.();
+  }
+}
+
 function currentCommit() {
   try {
     const head = git("rev-parse", "HEAD").toString().trim();
@@ -349,6 +365,7 @@ const SECTIONS = {
   kb: () => sectionOnly("kb", (server) => kbBench(server, register, progress), (kb) => printKbTables(kb, printTable)),
   templates: () => sectionOnly("templates", (server) => templatesBench(server, register, progress), (t) => printTemplateTables(t, printTable)),
   webhooks: () => sectionOnly("webhooks", (server) => webhooksBench(server, progress), (w) => printWebhookTables(w, printTable)),
+  audit: () => sectionOnly("audit", (server) => auditVsBaseline(server), (a) => printAuditTables(a, printTable)),
   mcp: () => sectionOnly("mcp", (server) => mcpBench(server, register, progress), (m) => printMcpTables(m, printTable)),
   specs: () => {
     const counter = githubCounter();
@@ -382,6 +399,7 @@ async function main() {
     const templates = await templatesBench(server, register, progress);
     const webhooks = await webhooksBench(server, progress);
     const mcp = await mcpBench(server, register, progress);
+    const auditCost = await auditVsBaseline(server);
     const { accessToken } = await register(server.url);
     progress("floors");
     const floors = { httpHubRoundTrip: await hubFloor(server.url, accessToken), socketHubRoundTrip: await socketFloor(server.url, accessToken) };
@@ -426,6 +444,7 @@ async function main() {
     printTemplateTables(templates, printTable);
     printWebhookTables(webhooks, printTable);
     printMcpTables(mcp, printTable);
+    printAuditTables(auditCost, printTable);
 
     const results = {
       measuredAt: new Date().toISOString(),
@@ -456,6 +475,7 @@ async function main() {
       templates,
       webhooks,
       mcp,
+      audit: auditCost,
     };
     writeFileSync(join(HERE, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
     console.log(`wrote ${join("bench", "results.json")}`);
