@@ -81,6 +81,15 @@ describe("npm run keys:rotate (through wrangler d1 execute, as with --remote)", 
 
     const again = await run([SCRIPT, "--persist-to", persistTo], { TOKEN_ENCRYPTION_KEYS: NEW });
     expect(again.stdout).toContain("re-sealed 0");
+    // Each run is in the security audit log, from the command line, with what it did and no key material.
+    const audited = await sql<{ action: string; actor_type: string; result: string; code: string | null; detail: string }>("select action, actor_type, result, code, detail from audit_log order by id");
+    expect(audited.map((r) => [r.action, r.actor_type, r.result, r.code])).toEqual([
+      ["keys.rotated", "cli", "failure", "unreadable_rows"],
+      // int-c still opens under no key.
+      ["keys.rotated", "cli", "failure", "unreadable_rows"],
+    ]);
+    expect(JSON.parse(audited[0]!.detail)).toEqual({ keyId: "k1", rewritten: 2, unreadable: 1 });
+    expect(audited.map((r) => r.detail).join()).not.toContain(NEW.split(":")[1]!);
     expect((await sql<{ access_token_enc: string }>("select access_token_enc from integrations where id = 'int-a'"))[0]!.access_token_enc).toBe(a!.access_token_enc);
   }, 180_000);
 

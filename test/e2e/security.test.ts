@@ -45,11 +45,16 @@ describe("Settings → Security", () => {
     await other.reload();
     await other.waitForURL("**/login**");
 
-    // An operator reads the same log from the command line.
+    // An operator grants a role and reads the same log from the command line; both are recorded.
+    const granted = await runNode(["scripts/admin-grant.mjs", email, "--persist-to", persistTo]);
+    expect(granted.code, granted.stderr).toBe(0);
     const cli = await runNode(["scripts/admin-audit.mjs", email, "--persist-to", persistTo]);
     expect(cli.code, cli.stderr).toBe(0);
     expect(cli.stdout).toContain("auth.sessions_ended");
     expect(cli.stdout).toContain("auth.login_succeeded");
+    expect(cli.stdout).toMatch(/admin\.role_granted\s+success\s+cli:/);
+    const again = await runNode(["scripts/admin-audit.mjs", email, "--persist-to", persistTo]);
+    expect(again.stdout).toMatch(/admin\.audit_read\s+success\s+cli:/);
     const nobody = await runNode(["scripts/admin-audit.mjs", "nobody@example.test", "--persist-to", persistTo]);
     expect([nobody.code, nobody.stderr.trim()]).toEqual([1, "No account has the email nobody@example.test."]);
     await otherContext.close();
