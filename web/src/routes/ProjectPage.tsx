@@ -7,7 +7,8 @@ import { ConfirmButton } from "../components/ConfirmButton";
 import { EmptyState } from "../components/EmptyState";
 import { showNotice } from "../components/Notice";
 import { QueryView } from "../components/QueryView";
-import { Spinner } from "../components/Spinner";
+import { Field } from "../components/Field";
+import { FormError, SubmitButton } from "../components/FormParts";
 import { useSubmit } from "../components/useForm";
 import { api, errorMessage } from "../lib/api";
 import { useEvents } from "../stores/events";
@@ -99,11 +100,7 @@ function NewSpecForm(props: { projectId: string }) {
   return (
     <form class="form panel" onSubmit={onSubmit} novalidate aria-label="New spec">
       <h2>New spec</h2>
-      <Show when={submit.formError()}>
-        <p class="error-note" role="alert">
-          {submit.formError()}
-        </p>
-      </Show>
+      <FormError message={submit.formError()} />
       <label class="field">
         <span>What should be built?</span>
         <textarea name="prompt" rows={4} value={prompt()} onInput={(e) => setPrompt(e.currentTarget.value)} placeholder="Add a health endpoint in src/health.ts that answers JSON with the version." aria-invalid={submit.fieldError("prompt") ? "true" : undefined} />
@@ -111,16 +108,8 @@ function NewSpecForm(props: { projectId: string }) {
           <span class="field__error" role="alert">{submit.fieldError("prompt")}</span>
         </Show>
       </label>
-      <label class="field">
-        <span>Title (optional)</span>
-        <input name="title" maxLength={120} value={title()} onInput={(e) => setTitle(e.currentTarget.value)} placeholder="the prompt's first line" />
-      </label>
-      <button class="button button--primary" type="submit" disabled={submit.busy()}>
-        <Show when={submit.busy()}>
-          <Spinner />
-        </Show>
-        Write spec
-      </button>
+      <Field label="Title (optional)" name="title" maxLength={120} hint="Without one, the prompt's first line." value={title()} onInput={setTitle} error={submit.fieldError("title")} />
+      <SubmitButton busy={submit.busy()}>Write spec</SubmitButton>
     </form>
   );
 }

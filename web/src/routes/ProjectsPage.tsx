@@ -5,7 +5,8 @@ import type { Project } from "../../../worker/contract/specs";
 import { EmptyState, PageHeader } from "../components/EmptyState";
 import { FormDialog } from "../components/FormDialog";
 import { QueryView } from "../components/QueryView";
-import { Spinner } from "../components/Spinner";
+import { Field } from "../components/Field";
+import { FormError, SubmitButton } from "../components/FormParts";
 import { useSubmit } from "../components/useForm";
 import { ApiError, api } from "../lib/api";
 import { useEvents } from "../stores/events";
@@ -94,18 +95,8 @@ export function LinkProjectDialog() {
   return (
     <FormDialog trigger="Link a repository" triggerClass="button button--primary" title="Link a repository" open={open()} onOpenChange={setOpen}>
       <form class="form" onSubmit={onSubmit} novalidate>
-        <Show when={submit.formError()}>
-          <p class="error-note" role="alert">
-            {submit.formError()}
-          </p>
-        </Show>
-        <label class="field">
-          <span>Name</span>
-          <input name="name" required maxLength={100} value={name()} onInput={(e) => setName(e.currentTarget.value)} aria-invalid={submit.fieldError("name") ? "true" : undefined} />
-          <Show when={submit.fieldError("name")}>
-            <span class="field__error" role="alert">{submit.fieldError("name")}</span>
-          </Show>
-        </label>
+        <FormError message={submit.formError()} />
+        <Field label="Name" name="name" required maxLength={100} value={name()} onInput={setName} error={submit.fieldError("name")} />
         <label class="field">
           <span>GitHub repository</span>
           <input
@@ -131,19 +122,8 @@ export function LinkProjectDialog() {
             )}
           </Show>
         </label>
-        <label class="field">
-          <span>Default branch</span>
-          <input name="defaultBranch" placeholder="the repository's default" value={branch()} onInput={(e) => setBranch(e.currentTarget.value)} />
-          <Show when={submit.fieldError("defaultBranch")}>
-            <span class="field__error" role="alert">{submit.fieldError("defaultBranch")}</span>
-          </Show>
-        </label>
-        <button class="button button--primary" type="submit" disabled={submit.busy()}>
-          <Show when={submit.busy()}>
-            <Spinner />
-          </Show>
-          Link repository
-        </button>
+        <Field label="Default branch" name="defaultBranch" hint="Leave empty for the repository's default." value={branch()} onInput={setBranch} error={submit.fieldError("defaultBranch")} />
+        <SubmitButton busy={submit.busy()}>Link repository</SubmitButton>
       </form>
     </FormDialog>
   );

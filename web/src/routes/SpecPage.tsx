@@ -5,6 +5,7 @@ import type { Spec } from "../../../worker/contract/specs";
 import { EmptyState } from "../components/EmptyState";
 import { FormDialog } from "../components/FormDialog";
 import { QueryView } from "../components/QueryView";
+import { FormError, SubmitButton } from "../components/FormParts";
 import { Spinner } from "../components/Spinner";
 import { useSubmit } from "../components/useForm";
 import { ApiError, api, errorMessage } from "../lib/api";
@@ -128,11 +129,7 @@ function EditPromptDialog(props: { spec: Spec }) {
   return (
     <FormDialog trigger="Edit prompt" triggerClass="button button--small" title="Edit the prompt" open={open()} onOpenChange={(o) => (setOpen(o), o && setPrompt(props.spec.prompt))}>
       <form class="form" onSubmit={onSubmit} novalidate>
-        <Show when={submit.formError()}>
-          <p class="error-note" role="alert">
-            {submit.formError()}
-          </p>
-        </Show>
+        <FormError message={submit.formError()} />
         <label class="field">
           <span>Prompt</span>
           <textarea name="prompt" rows={8} value={prompt()} onInput={(e) => setPrompt(e.currentTarget.value)} aria-invalid={submit.fieldError("prompt") ? "true" : undefined} />
@@ -141,12 +138,7 @@ function EditPromptDialog(props: { spec: Spec }) {
             <span class="field__error" role="alert">{submit.fieldError("prompt")}</span>
           </Show>
         </label>
-        <button class="button button--primary" type="submit" disabled={submit.busy()}>
-          <Show when={submit.busy()}>
-            <Spinner />
-          </Show>
-          Save prompt
-        </button>
+        <SubmitButton busy={submit.busy()}>Save prompt</SubmitButton>
       </form>
     </FormDialog>
   );
