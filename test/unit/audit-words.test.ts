@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AUDIT_ACTIONS, type AuditEntry } from "../../worker/contract/audit";
-import { describeAudit, describeDevice } from "../../web/src/stores/audit";
+import { describeAudit, describeDevice } from "../../web/src/lib/audit-words";
 
 const entry = (over: Partial<AuditEntry>): AuditEntry => ({
   id: "1",

@@ -5,7 +5,8 @@ import { ConfirmButton } from "../../components/ConfirmButton";
 import { showNotice } from "../../components/Notice";
 import { QueryView } from "../../components/QueryView";
 import { api, errorMessage } from "../../lib/api";
-import { describeAudit, myAuditQuery } from "../../stores/audit";
+import { describeAudit } from "../../lib/audit-words";
+import { myAuditQuery } from "../../stores/audit";
 
 /** Settings → Security: recent activity on the account in plain words, and "This wasn't me". */
 export function SecurityActivity() {
