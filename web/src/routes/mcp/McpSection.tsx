@@ -32,7 +32,7 @@ export function McpSection() {
     }
   };
   return (
-    <section class="panel" aria-labelledby="mcp-title" data-testid="mcp-section">
+    <section class="panel mcp-section" aria-labelledby="mcp-title" data-testid="mcp-section">
       <h2 id="mcp-title">Use with other apps</h2>
       <p class="muted">
         Claude, Cursor and any other MCP client can use the tools of the integrations connected here, and your knowledge base. Add this address as a remote MCP server; the app asks you to approve it in TaskPilot.
