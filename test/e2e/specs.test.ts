@@ -60,10 +60,12 @@ describe("Projects → specs → pull requests", () => {
     await page.getByRole("dialog").getByRole("button", { name: "Save prompt" }).click();
     await expect.poll(() => page.locator(".spec-prompt").textContent(), { timeout: 10_000 }).toContain("It answers JSON with the version.");
 
-    // Plan: the PRD and the tasks appear; Execute is enabled.
+    // Plan: the PRD (rendered markdown) and the tasks appear; Execute is enabled.
     await page.getByRole("button", { name: "Plan", exact: true }).click();
     await expect.poll(() => page.getByTestId("spec-status").textContent(), { timeout: 10_000 }).toBe("Ready");
+    await page.getByTestId("prd").getByRole("heading", { level: 1, name: "Health endpoint" }).waitFor();
     expect(await page.locator(".task-list > li").count()).toBeGreaterThanOrEqual(2);
+    expect(await page.getByRole("button", { name: "Execute" }).isEnabled()).toBe(true);
     await page.getByRole("button", { name: "Execute" }).click();
 
     // The build view goes live and ends with the pull request link.
@@ -74,16 +76,20 @@ describe("Projects → specs → pull requests", () => {
     }
     expect(await page.getByTestId("spec-status").textContent()).toBe("Pull request open");
 
-    // Open the pull request in the sandbox and merge it there.
-    const href = (await page.getByTestId("pr-link").getAttribute("href"))!;
-    expect(href).toContain(`/sandbox/github/web/${repo}/pull/`);
-    const pr = await context.newPage();
-    await pr.goto(href);
+    // Open the pull request link (a new tab on the sandbox GitHub) and merge it there.
+    expect(await page.getByTestId("pr-link").getAttribute("href")).toContain(`/sandbox/github/web/${repo}/pull/`);
+    const [pr] = await Promise.all([context.waitForEvent("page"), page.getByTestId("pr-link").click()]);
+    await pr.waitForLoadState();
     await pr.getByRole("button", { name: "Merge pull request" }).click();
     await pr.getByText("Merged", { exact: false }).first().waitFor();
+    await pr.close();
 
-    // The signed delivery moves the spec to merged, live.
+    // Back on the spec page: the signed delivery moves the spec to merged, live, and it stays so after a reload.
+    await page.bringToFront();
     await expect.poll(() => page.getByTestId("spec-status").textContent(), { timeout: 20_000 }).toBe("Merged");
+    await expect.poll(() => page.getByTestId("spec-outcome").textContent(), { timeout: 10_000 }).toBe("Merged");
+    await page.reload();
+    await expect.poll(() => page.getByTestId("spec-status").textContent(), { timeout: 10_000 }).toBe("Merged");
 
     // Apps lists it.
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Apps" }).click();

@@ -34,7 +34,9 @@ export function AppsPage() {
                     <A href={`/apps/${a.id}`} class="spec-list__title">
                       {a.title}
                     </A>
-                    <span class="muted">{a.projectName}</span>
+                    <A href={`/projects/${a.projectId}`} class="muted">
+                      {a.projectName}
+                    </A>
                     <span class={`spec-status spec-status--${a.status}`}>{STATUS_LABEL[a.status]}</span>
                     <span class="muted">
                       {a.tasksDone}/{a.taskCount} tasks
@@ -62,54 +64,62 @@ export function AppPage() {
   const params = useParams<{ id: string }>();
   const events = useEvents();
   const app = createQuery(() => appQuery(api, events.snapshotReady, params.id));
+  const notFound = () => app.error instanceof ApiError && app.error.status === 404;
   return (
     <>
       <p class="template-back">
         <A href="/apps">← All apps</A>
       </p>
-      <Show when={app.error instanceof ApiError && app.error.status === 404}>
+      <Show when={notFound()}>
         <EmptyState icon="grid" title="No such app">
-          <p>This app does not exist, or it is someone else's.</p>
+          <p>
+            This app does not exist, or it is someone else's (an app appears once its spec is planned). <A href="/apps">See your apps.</A>
+          </p>
         </EmptyState>
       </Show>
-      <QueryView query={app} loading="Loading the app…" errorLead="The app could not be loaded: ">
-        {(d) => (
-          <>
-            <header class="page-header">
-              <h1>{d().app.title}</h1>
-              <p class="spec-header__meta">
-                <span class={`spec-status spec-status--${d().app.status}`}>{STATUS_LABEL[d().app.status]}</span>
-                <span class="muted">
-                  {d().project.name}
-                  {d().project.githubRepo ? ` · ${d().project.githubRepo}` : ""}
-                </span>
-                <Show when={d().app.branchName}>
-                  <code>{d().app.branchName}</code>
-                </Show>
-                <Show when={d().app.pullRequestUrl}>
-                  {(url) => (
-                    <a href={url()} target="_blank" rel="noopener noreferrer" class="button button--small">
-                      Pull request #{d().app.pullRequestNumber}
-                    </a>
-                  )}
-                </Show>
-                <A href={`/specs/${d().spec.id}`} class="button button--small">
-                  Open the spec
-                </A>
-              </p>
-            </header>
-            <section class="panel" aria-label="Tasks">
-              <h2>
-                Tasks ({d().app.tasksDone}/{d().app.taskCount} done)
-              </h2>
-              <TaskList spec={d().spec} />
-            </section>
-            <section class="panel" aria-label="PRD">
-              <div class="chat-markdown" innerHTML={renderMarkdown(d().spec.prdMarkdown ?? "")} />
-            </section>
-          </>
-        )}
-      </QueryView>
+      <Show when={!notFound()}>
+        <QueryView query={app} loading="Loading the app…" errorLead="The app could not be loaded: ">
+          {(d) => (
+            <>
+              <header class="page-header">
+                <h1>{d().app.title}</h1>
+                <p class="spec-header__meta">
+                  <span class={`spec-status spec-status--${d().app.status}`}>{STATUS_LABEL[d().app.status]}</span>
+                  <A href={`/projects/${d().project.id}`}>
+                    {d().project.name}
+                    {d().project.githubRepo ? ` · ${d().project.githubRepo}` : ""}
+                  </A>
+                  <Show when={d().app.branchName}>
+                    <code>{d().app.branchName}</code>
+                  </Show>
+                  <Show when={d().app.pullRequestUrl}>
+                    {(url) => (
+                      <a href={url()} target="_blank" rel="noopener noreferrer" class="button button--small">
+                        Pull request #{d().app.pullRequestNumber}
+                      </a>
+                    )}
+                  </Show>
+                  <A href={`/specs/${d().spec.id}`} class="button button--small">
+                    Open the spec
+                  </A>
+                </p>
+              </header>
+              <div class="spec-stack">
+                <section class="panel" aria-label="Tasks">
+                  <h2>
+                    Tasks ({d().app.tasksDone}/{d().app.taskCount} done)
+                  </h2>
+                  <TaskList spec={d().spec} />
+                </section>
+                <section class="panel" aria-label="PRD">
+                  <h2>PRD</h2>
+                  <div class="chat-markdown spec-prd" innerHTML={renderMarkdown(d().spec.prdMarkdown ?? "")} />
+                </section>
+              </div>
+            </>
+          )}
+        </QueryView>
+      </Show>
     </>
   );
 }

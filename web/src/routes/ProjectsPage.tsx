@@ -1,6 +1,6 @@
 import { A, useNavigate } from "@solidjs/router";
 import { createMutation, createQuery, useQueryClient } from "@tanstack/solid-query";
-import { createSignal, For, Show } from "solid-js";
+import { createSignal, createUniqueId, For, Show } from "solid-js";
 import type { Project } from "../../../worker/contract/specs";
 import { EmptyState, PageHeader } from "../components/EmptyState";
 import { FormDialog } from "../components/FormDialog";
@@ -20,7 +20,7 @@ export function ProjectsPage() {
   return (
     <>
       <PageHeader title="Projects" subtitle="GitHub repositories that specs turn into pull requests.">
-        <LinkProjectDialog />
+        <ProjectDialog />
       </PageHeader>
       <QueryView query={projects} loading="Loading projects…" errorLead="The projects could not be loaded: ">
         {(list) => (
@@ -54,37 +54,62 @@ export function ProjectsPage() {
   );
 }
 
-/** Link a repository: the server checks it through your GitHub (exists, you can push); its answer shows under the field. */
-export function LinkProjectDialog() {
+/** The repository check's refusals: shown under the field they are about, with what to do about them. */
+const REPO_CODES = ["repo_not_found", "repo_read_only", "github_not_connected", "project_repo_missing"];
+
+/**
+ * Link a repository (or, given a project, edit it): the server checks the
+ * repository through your GitHub (it exists, you can push), and its answer
+ * shows under the field it is about.
+ */
+export function ProjectDialog(props: { project?: Project }) {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   const submit = useSubmit();
+  const editing = () => !!props.project;
+  const id = createUniqueId();
   const [open, setOpen] = createSignal(false);
   const [name, setName] = createSignal("");
   const [repo, setRepo] = createSignal("");
   const [branch, setBranch] = createSignal("");
-  const [repoError, setRepoError] = createSignal<{ code: string; message: string }>();
-  const create = createMutation(() => ({
-    mutationFn: (body: { name: string; githubRepo?: string; defaultBranch?: string }) => api.post<{ project: Project }>("/api/projects", body),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: specKeys.projects }),
+  const [checkError, setCheckError] = createSignal<{ code: string; message: string }>();
+  const repoError = () => (checkError() && checkError()!.code !== "branch_not_found" ? checkError() : undefined);
+  const branchError = () => (checkError()?.code === "branch_not_found" ? checkError()!.message : submit.fieldError("defaultBranch"));
+  const onOpenChange = (o: boolean) => {
+    setOpen(o);
+    if (!o) return;
+    setName(props.project?.name ?? "");
+    setRepo(props.project?.githubRepo ?? "");
+    setBranch(props.project?.githubRepo ? props.project.defaultBranch : "");
+    setCheckError(undefined);
+  };
+  const save = createMutation(() => ({
+    mutationFn: (body: { name: string; githubRepo?: string; defaultBranch?: string }) =>
+      props.project ? api.patch<{ project: Project }>(`/api/projects/${encodeURIComponent(props.project.id)}`, body) : api.post<{ project: Project }>("/api/projects", body),
+    onSuccess: ({ project }: { project: Project }) => {
+      queryClient.setQueryData(specKeys.project(project.id), project);
+      return queryClient.invalidateQueries({ queryKey: specKeys.projects });
+    },
   }));
 
   const onSubmit = (e: SubmitEvent) => {
     e.preventDefault();
-    setRepoError(undefined);
+    setCheckError(undefined);
     void submit.run(async () => {
       try {
-        const { project } = await create.mutateAsync({
+        const p = props.project;
+        // Editing sends what changed: an unchanged repository is not checked again.
+        const repoChanged = !p || repo().trim() !== (p.githubRepo ?? "") || (branch().trim() !== "" && branch().trim() !== p.defaultBranch);
+        const { project } = await save.mutateAsync({
           name: name().trim(),
-          ...(repo().trim() ? { githubRepo: repo().trim() } : {}),
-          ...(branch().trim() ? { defaultBranch: branch().trim() } : {}),
+          ...(repo().trim() && repoChanged ? { githubRepo: repo().trim() } : {}),
+          ...(branch().trim() && repoChanged ? { defaultBranch: branch().trim() } : {}),
         });
         setOpen(false);
-        navigate(`/projects/${project.id}`);
+        if (!p) navigate(`/projects/${project.id}`);
       } catch (err) {
-        // The repository check's refusals belong under the repository field, with what to do about them.
-        if (err instanceof ApiError && ["repo_not_found", "repo_read_only", "github_not_connected", "branch_not_found"].includes(err.code)) {
-          setRepoError({ code: err.code, message: err.message });
+        if (err instanceof ApiError && (REPO_CODES.includes(err.code) || err.code === "branch_not_found")) {
+          setCheckError({ code: err.code, message: err.message });
           return;
         }
         throw err;
@@ -93,37 +118,53 @@ export function LinkProjectDialog() {
   };
 
   return (
-    <FormDialog trigger="Link a repository" triggerClass="button button--primary" title="Link a repository" open={open()} onOpenChange={setOpen}>
+    <FormDialog
+      trigger={editing() ? "Edit project" : "Link a repository"}
+      triggerClass={editing() ? "button" : "button button--primary"}
+      title={editing() ? "Edit the project" : "Link a repository"}
+      open={open()}
+      onOpenChange={onOpenChange}
+    >
       <form class="form" onSubmit={onSubmit} novalidate>
         <FormError message={submit.formError()} />
         <Field label="Name" name="name" required maxLength={100} value={name()} onInput={setName} error={submit.fieldError("name")} />
-        <label class="field">
-          <span>GitHub repository</span>
+        <div class="field" classList={{ "field--invalid": Boolean(repoError() || submit.fieldError("githubRepo")) }}>
+          <label for={id}>GitHub repository</label>
           <input
+            id={id}
             name="githubRepo"
             placeholder="owner/name"
             autocomplete="off"
+            spellcheck={false}
             value={repo()}
-            onInput={(e) => (setRepo(e.currentTarget.value), setRepoError(undefined))}
+            onInput={(e) => (setRepo(e.currentTarget.value), setCheckError(undefined))}
             aria-invalid={repoError() || submit.fieldError("githubRepo") ? "true" : undefined}
+            aria-describedby={repoError() || submit.fieldError("githubRepo") ? `${id}-error` : `${id}-hint`}
           />
-          <span class="field__hint">Checked through your GitHub connection: it must exist and you must be able to push to it. Leave empty to plan without a repository.</span>
+          <Show when={!repoError() && !submit.fieldError("githubRepo")}>
+            <p id={`${id}-hint`} class="field__hint">
+              Checked through your GitHub connection: it must exist and you must be able to push to it.
+              {editing() ? "" : " Leave empty to plan without a repository."}
+            </p>
+          </Show>
           <Show when={submit.fieldError("githubRepo")}>
-            <span class="field__error" role="alert">{submit.fieldError("githubRepo")}</span>
+            <p id={`${id}-error`} class="field__error" role="alert">
+              {submit.fieldError("githubRepo")}
+            </p>
           </Show>
           <Show when={repoError()}>
             {(err) => (
-              <span class="field__error" role="alert" data-testid="repo-error">
+              <p id={`${id}-error`} class="field__error" role="alert" data-testid="repo-error">
                 {err().message}{" "}
                 <Show when={err().code === "github_not_connected"}>
                   <A href="/integrations">Connect GitHub</A>
                 </Show>
-              </span>
+              </p>
             )}
           </Show>
-        </label>
-        <Field label="Default branch" name="defaultBranch" hint="Leave empty for the repository's default." value={branch()} onInput={setBranch} error={submit.fieldError("defaultBranch")} />
-        <SubmitButton busy={submit.busy()}>Link repository</SubmitButton>
+        </div>
+        <Field label="Default branch" name="defaultBranch" hint="Leave empty for the repository's default." value={branch()} onInput={(v) => (setBranch(v), setCheckError(undefined))} error={branchError()} />
+        <SubmitButton busy={submit.busy()}>{editing() ? "Save project" : "Link repository"}</SubmitButton>
       </form>
     </FormDialog>
   );
