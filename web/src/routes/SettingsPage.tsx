@@ -56,8 +56,8 @@ export function SettingsPage() {
       <section class="settings-section" aria-labelledby="settings-data">
         <h2 id="settings-data">Your data</h2>
         <p class="muted">
-          One JSON file with your profile, sign-ins, integrations and their history, and your event history. Tokens and your password are never
-          part of it.
+          One JSON file with your profile, sign-ins, integrations and their history, conversations, knowledge-base documents, templates,
+          projects and specs, your security log and your event history. Tokens and your password are never part of it.
         </p>
         <Show when={exportError()}>
           <div class="alert" role="alert">
