@@ -5,6 +5,7 @@ import worker from "../../worker/index";
 import type { PrCreateMessage, SpecExecMessage } from "../../worker/specs/checkpoint";
 import { consumePrCreate, consumeSpecExec } from "../../worker/specs/consumer";
 import { runnerDeps, type RunnerDeps } from "../../worker/specs/runner";
+import { githubLogin } from "../../worker/sandbox/identity";
 import { ORIGIN } from "./sandbox-helpers";
 import { routedToSandbox as routedOnce, sandboxUser, toolEnv } from "./tools-helpers";
 
@@ -116,8 +117,8 @@ export async function json<T = any>(res: Response, status: number): Promise<T> {
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
-/** GitHub login of a sandbox account (worker/sandbox/identity.ts). */
-export const loginOf = (email: string) => email.split("@")[0]!.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+/** GitHub login of a sandbox account, as the sandbox derives it. */
+export const loginOf = (email: string) => githubLogin({ email });
 
 /** A user with sandbox GitHub connected, a project on its demo repository and a planned spec. */
 export async function plannedSpec(env: Env, prompt = "Add a health endpoint in src/health.ts.\nDocument it in docs/health.md.", title = "Health endpoint") {

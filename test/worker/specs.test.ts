@@ -12,7 +12,7 @@ import { problemOf } from "./auth-helpers";
 import { newUser } from "./integrations-helpers";
 import { ORIGIN } from "./sandbox-helpers";
 import { sandboxUser, simulate } from "./tools-helpers";
-import { batchOf, call, commitsSince, deliver, drain, json, plannedSpec, sandboxGithub, specTestEnv, type Sent } from "./specs-helpers";
+import { batchOf, call, commitsSince, deliver, drain, json, loginOf, plannedSpec, sandboxGithub, specTestEnv, type Sent } from "./specs-helpers";
 import { consumeSpecExec } from "../../worker/specs/consumer";
 
 vi.setConfig({ testTimeout: 30_000 });
@@ -32,7 +32,7 @@ describe("specs: from a prompt to a pull request on the sandbox GitHub", () => {
   it("collects, plans, executes phase by phase and opens one pull request, with every frame in order", async () => {
     const { env: testEnv, sent } = specTestEnv();
     const user = await sandboxUser(["github"]);
-    const login = user.emails.github!.split("@")[0]!.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+    const login = loginOf(user.emails.github!);
     const repo = `${login}/taskpilot-demo`;
     const { project } = await json(await call(testEnv, user.token, "POST", "/api/projects", { name: "Demo", githubRepo: repo }), 201);
     expect(project).toMatchObject({ githubRepo: repo, defaultBranch: "main" });

@@ -27,8 +27,11 @@ export interface PendingConsent {
   expiresAt: number;
 }
 
+/** The provider's helpers, which it sets on `env` for the requests it hands to the app. */
+const helpersOf = (env: Env) => (env as { OAUTH_PROVIDER?: OAuthHelpers }).OAUTH_PROVIDER;
+
 export function oauthHelpers(env: Env): OAuthHelpers {
-  const helpers = (env as { OAUTH_PROVIDER?: OAuthHelpers }).OAUTH_PROVIDER;
+  const helpers = helpersOf(env);
   if (!helpers) throw new AppError(503, "mcp_unavailable", "The MCP authorization server is not available in this deployment.");
   return helpers;
 }
@@ -81,7 +84,7 @@ export async function takeConsent(env: Env, handle: string): Promise<PendingCons
 
 /** Every MCP grant of a user (account deletion); a deployment without the authorization server has none. */
 export async function revokeAllMcpGrants(env: Env, userId: string): Promise<number> {
-  const helpers = (env as { OAUTH_PROVIDER?: OAuthHelpers }).OAUTH_PROVIDER;
+  const helpers = helpersOf(env);
   if (!helpers) return 0;
   let revoked = 0;
   let cursor: string | undefined;

@@ -1,3 +1,4 @@
+import { decodeBase64 } from "../crypto";
 import type { GitHub } from "../tools/clients/github";
 import { AppError } from "../errors";
 import type { FileChange } from "./planner";
@@ -76,7 +77,8 @@ export async function listPaths(gh: GitHub, ref: RepoRef, sha: string): Promise<
 export async function readBlob(gh: GitHub, ref: RepoRef, sha: string): Promise<string | null> {
   const res = await gh.call(false, (o) => o.rest.git.getBlob({ ...ref, file_sha: sha }));
   if ((res.data.size ?? 0) > MAX_BLOB_BYTES) return null;
-  const bytes = Uint8Array.from(atob(res.data.content.replace(/\n/g, "")), (ch) => ch.charCodeAt(0));
+  const bytes = decodeBase64(res.data.content);
+  if (!bytes) return null;
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {

@@ -15,7 +15,12 @@ export async function githubIsActive(env: Env, userId: string): Promise<boolean>
   return (await findIntegration(database(env), userId, "github"))?.status === "active";
 }
 
+/** The user's GitHub client, for a caller that has already checked the integration is active. */
+export function githubClientFor(env: Env, userId: string, runtime: ToolRuntime = defaultRuntime()): GitHub {
+  return githubClient(liveToolContext(env, userId, runtime).connection("github"));
+}
+
 export async function githubFor(env: Env, userId: string, runtime: ToolRuntime = defaultRuntime()): Promise<GitHub> {
   if (!(await githubIsActive(env, userId))) throw new AppError(400, "github_not_connected", GITHUB_NOT_CONNECTED);
-  return githubClient(liveToolContext(env, userId, runtime).connection("github"));
+  return githubClientFor(env, userId, runtime);
 }

@@ -1,7 +1,7 @@
 import type { Env } from "../env";
 import { AppError } from "../errors";
 import { branchHead, isNotFound, repoRef } from "./git";
-import { githubFor } from "./github";
+import { githubFor, PROJECT_REPO_MISSING } from "./github";
 
 /**
  * What saving a project checks through the user's own GitHub: the
@@ -9,7 +9,7 @@ import { githubFor } from "./github";
  * the default branch exists. Each refusal is a 400 with its own code.
  */
 export async function checkRepository(env: Env, userId: string, fullName: string, defaultBranch?: string): Promise<{ fullName: string; defaultBranch: string }> {
-  if (!fullName) throw new AppError(400, "project_repo_missing", "Project has no GitHub repository configured.");
+  if (!fullName) throw new AppError(400, "project_repo_missing", PROJECT_REPO_MISSING);
   const gh = await githubFor(env, userId);
   const ref = repoRef(fullName);
   let repo;

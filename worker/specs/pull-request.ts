@@ -5,6 +5,7 @@ import { AppError } from "../errors";
 import type { GitHub } from "../tools/clients/github";
 import { specEmitter } from "./events";
 import { isValidation, repoRef } from "./git";
+import { PROJECT_REPO_MISSING } from "./github";
 import { OFFLINE_NOTE } from "./offline-planner";
 
 /**
@@ -38,7 +39,7 @@ export async function openPullRequest(env: Env, spec: SpecRow, gh: GitHub, now: 
   if (spec.pullRequestNumber && spec.pullRequestUrl) return spec;
   const db = database(env);
   const project = await findProject(db, spec.userId, spec.projectId);
-  if (!project?.githubRepo) throw new AppError(400, "project_repo_missing", "Project has no GitHub repository configured.");
+  if (!project?.githubRepo) throw new AppError(400, "project_repo_missing", PROJECT_REPO_MISSING);
   if (!spec.branchName) throw new AppError(409, "branch_missing", "The spec has no branch yet; create it first (create-branch).");
   const ref = repoRef(project.githubRepo);
   const branch = spec.branchName;

@@ -34,7 +34,7 @@ import { AppError } from "../errors";
 import type { AppBindings } from "../http/types";
 import { jsonBody, queryParams } from "../http/validate";
 import { specEmitter } from "./events";
-import { githubFor, githubIsActive } from "./github";
+import { githubClientFor, githubFor, githubIsActive } from "./github";
 import { createSpecBranch, startExecution } from "./lifecycle";
 import { MAX_ATTEMPTS } from "./liveness";
 import { specPlannerFor } from "./planner";
@@ -199,7 +199,8 @@ export const specs = new Hono<AppBindings>()
     const now = Date.now();
     await startExecution(c.env, spec, project, await githubIsActive(c.env, userId), {
       now,
-      github: () => githubFor(c.env, userId),
+      // startExecution checked the integration already (the contract's 400); no second read.
+      github: async () => githubClientFor(c.env, userId),
       send: async (msg) => void (await c.env.SPEC_EXEC.send(msg)),
     });
     return c.json({ specId: spec.id, status: "executing" as const, currentPhase: "explore" as const }, 202);

@@ -5,7 +5,7 @@ import { log } from "../http/log";
 import type { SpecExecMessage } from "./checkpoint";
 import { specEmitter } from "./events";
 import { failSpec } from "./lifecycle";
-import { DEAD_AFTER_MS, judgeRun, MAX_ATTEMPTS } from "./liveness";
+import { judgeRun, MAX_ATTEMPTS } from "./liveness";
 
 /**
  * The runner watch (cron, every minute): judges every running run by its
@@ -60,4 +60,3 @@ export async function watchRuns(env: Env, now: number, send: (msg: SpecExecMessa
   return outcome;
 }
 
-export { DEAD_AFTER_MS };
