@@ -9,3 +9,4 @@ export * from "./webhooks";
 export * from "./specs";
 export * from "./mcp";
 export * from "./audit";
+export * from "./ops";
