@@ -49,6 +49,8 @@ export interface Config {
   agentMetaToolsThreshold: number;
   /** How long the security audit log is kept (AUDIT_RETENTION_DAYS, 30–3650, default 400). */
   auditRetentionDays: number;
+  /** ADMIN_TOKEN: the operator's bearer token for /api/admin/* (`npm run admin`); absent or shorter than 32 characters → disabled. */
+  adminToken: string | undefined;
   /** GITHUB_WEBHOOK_SECRET and SLACK_SIGNING_SECRET: without one, that provider's webhook answers 503 config_missing. */
   webhookSecrets: { github?: string; slack?: string };
   providers: Record<ProviderGroup, ProviderEnv>;
@@ -215,6 +217,12 @@ export function readConfig(env: Env): Config {
     else problems.push({ variable: "AUDIT_RETENTION_DAYS", message: "must be a whole number of days from 30 to 3650" });
   }
 
+  let adminToken = str(env, "ADMIN_TOKEN");
+  if (adminToken !== undefined && adminToken.length < 32) {
+    problems.push({ variable: "ADMIN_TOKEN", message: "must be at least 32 characters (operator access is off until it is)" });
+    adminToken = undefined;
+  }
+
   let jwtSecret = str(env, "JWT_SECRET");
   if (!jwtSecret) problems.push({ variable: "JWT_SECRET", message: "is not set" });
   else if (new TextEncoder().encode(jwtSecret).length < 32) {
@@ -255,6 +263,7 @@ export function readConfig(env: Env): Config {
     },
     agentMetaToolsThreshold,
     auditRetentionDays,
+    adminToken,
     webhookSecrets: { github: str(env, "GITHUB_WEBHOOK_SECRET"), slack: str(env, "SLACK_SIGNING_SECRET") },
     providers: readProviders(env, problems),
     problems,

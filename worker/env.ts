@@ -34,5 +34,7 @@ export interface Env {
   /** `local`, `openai` or `workers-ai`; unset: openai with a key, else workers-ai with an AI binding, else local. */
   KB_EMBEDDER?: string;
   LOG_LEVEL?: string;
+  /** The operator's bearer token for /api/admin/* (optional secret, ≥ 32 characters; worker/admin/). */
+  ADMIN_TOKEN?: string;
   [variable: string]: unknown;
 }

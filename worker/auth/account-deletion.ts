@@ -6,7 +6,7 @@ import { log } from "../http/log";
 import { disconnectAllIntegrations } from "../integrations/disconnect";
 import { purgeUserHub } from "../realtime/publish";
 import { revokeAllMcpGrants } from "../mcp/consent";
-import { audit } from "../audit/audit";
+import { audit, type AuditWho } from "../audit/audit";
 import { eraseAuditOf } from "../db/audit";
 import { listUserSessions } from "../db/agent";
 import { agentSession } from "../agent/stub";
@@ -28,9 +28,10 @@ export const ACCOUNT_DELETE_PER_USER: RateLimit = { name: "account_delete:user",
  * (tickets included) with it; the hub is purged last, closing the sockets and
  * forgetting its log. Purging before the row was gone would leave a window in
  * which a ticket or access token issued earlier could still open a socket
- * that nothing would ever close.
+ * that nothing would ever close. `actor` is who asked: the person, or an
+ * operator (`npm run admin -- user:delete`), as the tombstone records it.
  */
-export async function deleteAccount(env: Env, cfg: Config, userId: string, requestId: string | undefined): Promise<void> {
+export async function deleteAccount(env: Env, cfg: Config, userId: string, requestId: string | undefined, actor: AuditWho = { type: "user", id: userId }): Promise<void> {
   const db = database(env);
   const started = new Date();
   await disconnectAllIntegrations(env, cfg, userId);
@@ -41,7 +42,7 @@ export async function deleteAccount(env: Env, cfg: Config, userId: string, reque
   await deleteUser(db, userId);
   // The account's own security log goes with it (addresses, devices); a tombstone with no personal data stays.
   await eraseAuditOf(db, userId);
-  await audit(env, { action: "account.deleted", actor: { type: "user", id: userId }, subjectUserId: userId, from: { requestId: requestId ?? null } });
+  await audit(env, { action: "account.deleted", actor, subjectUserId: userId, from: { requestId: requestId ?? null } });
   // Reads in this isolate stop trusting the account at once; other isolates' confirmations run out on their own.
   confirmedUsers.forget(userId);
   try {

@@ -27,13 +27,20 @@ export const AUDIT_ACTIONS = [
   "admin.role_revoked",
   "admin.deliveries_listed",
   "admin.audit_read",
+  "admin.integrations_read",
+  "admin.integration_refreshed",
+  "admin.integration_revoked",
+  "admin.account_exported",
+  "admin.dead_letters_listed",
+  "admin.dead_letters_requeued",
   "keys.rotated",
   "webhook.replayed",
 ] as const;
 export const AuditAction = z.enum(AUDIT_ACTIONS);
 export type AuditAction = z.infer<typeof AuditAction>;
 
-export const ActorType = z.enum(["user", "admin", "mcp_client", "anonymous", "system", "cli"]);
+/** `operator`: the ADMIN_TOKEN bearer (`npm run admin`), with the name it gave, if any. */
+export const ActorType = z.enum(["user", "admin", "mcp_client", "anonymous", "system", "cli", "operator"]);
 export type ActorType = z.infer<typeof ActorType>;
 
 export const AuditEntry = z.object({

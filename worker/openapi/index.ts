@@ -40,7 +40,7 @@ const TAGS: Record<Tag, string> = {
   tools: "What the agent may call, given the live integrations.",
   sessions: "Agent sessions: conversations, their turns, checkpoints and cost.",
   knowledge: "The knowledge base: uploads, indexing, hybrid search with citations.",
-  admin: "Operations for users with the admin role: webhook deliveries and replay.",
+  admin: "Operations for users with the admin role, or the operator's ADMIN_TOKEN: webhook deliveries and replay, the security log, an account's integrations, export and deletion, dead letters and their requeue.",
   templates: "Prompt templates with typed variables: the built-in library, your own, preview and one-step start into a chat.",
   specs: "Projects linked to GitHub, specs refined in chat and planned into a PRD, executed on a branch by a queue into a pull request; apps.",
   mcp: "The MCP server's consent and grants (the MCP endpoint itself, /mcp, and its OAuth endpoints /authorize, /token, /register and the well-known metadata are described by MCP and OAuth, not here).",

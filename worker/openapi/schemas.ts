@@ -6,6 +6,7 @@ import { SessionDetail, SessionGroups, SessionResponse, TurnResponse } from "../
 import { WebhookDeliveryList, WebhookDeliveryResponse } from "../contract/webhooks";
 import { AppList, AppResponse, ExecuteAccepted, ExecutionStatus, ProjectList, ProjectResponse, PurgeResult, SpecList, SpecMessageList, SpecMessageReply, SpecResponse } from "../contract/specs";
 import { AuditPage, EndEverythingResult } from "../contract/audit";
+import { AdminIntegrationResponse, AdminIntegrations, AdminUserDeleted, DeadLetter, DeadLetterList, RequeueResult } from "../contract/admin";
 import { McpConsent, McpDecisionResult, McpGrantList } from "../contract/mcp";
 import { ImportResponse, PreviewResponse, StartResponse, Template, TemplateList, TemplateResponse } from "../contract/templates";
 import { KbDocument, KbDocumentDetail, KbDocumentsResponse, KbReindexResponse, KbSearchResponse } from "../contract/kb";
@@ -109,6 +110,12 @@ export const COMPONENTS = {
   McpGrantList,
   AuditPage,
   EndEverythingResult,
+  AdminIntegrations,
+  AdminIntegrationResponse,
+  AdminUserDeleted,
+  DeadLetter,
+  DeadLetterList,
+  RequeueResult,
 } satisfies Record<string, z.ZodType>;
 
 export type ComponentName = keyof typeof COMPONENTS;

@@ -56,6 +56,18 @@ export function describeAudit(e: AuditEntry): string {
       return "An admin page was refused: the account is not an admin";
     case "admin.audit_read":
       return "An administrator read this security log";
+    case "admin.integrations_read":
+      return "An administrator looked at this account's integrations";
+    case "admin.integration_refreshed":
+      return `An administrator renewed ${provider} access`;
+    case "admin.integration_revoked":
+      return `An administrator disconnected ${provider}`;
+    case "admin.account_exported":
+      return "An administrator exported this account's data";
+    case "admin.dead_letters_listed":
+      return "Failed queue messages were listed";
+    case "admin.dead_letters_requeued":
+      return "Failed queue messages were sent again";
     case "admin.role_granted":
       return "The account was made an administrator";
     case "admin.role_revoked":
