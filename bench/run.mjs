@@ -11,7 +11,11 @@
 // BENCH_ONLY=webhooks for the receivers (bench/webhooks.mjs: verify + store + enqueue vs the bare route); BENCH_ONLY=specs for
 // spec → pull request wall time and GitHub calls per spec (bench/specs.mjs, a worker of its own that counts outbound calls);
 // BENCH_ONLY=mcp for tools/list and tools/call over /mcp with the MCP SDK's client next to the bare route (bench/mcp.mjs);
-// BENCH_ONLY=audit for the sign-in with the audit row next to the bundle before the audit log (bench/audit.mjs).
+// BENCH_ONLY=audit for the sign-in with the audit row next to the bundle before the audit log (bench/audit.mjs);
+// BENCH_ONLY=load for N simulated users (default 100) with a socket each and a mix of API calls for a bounded time:
+// throughput, p50/p95/p99 per route next to the bare route, errors, sockets held and events lost (bench/load.mjs;
+// BENCH_LOAD_USERS, BENCH_LOAD_DURATION, BENCH_LOAD_SEED, BENCH_LOAD_THINK_MS); a load run with an error, a lost event
+// or a dropped socket makes the bench exit non-zero.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -28,6 +32,7 @@ import { printWebhookTables, webhooksBench } from "./webhooks.mjs";
 import { githubCounter, printSpecTables, specsBench } from "./specs.mjs";
 import { mcpBench, printMcpTables } from "./mcp.mjs";
 import { AUDIT_BASELINE, auditBench, printAuditTables } from "./audit.mjs";
+import { loadBench, loadOptionsFrom, printLoadTables } from "./load.mjs";
 import { connectSandboxGmail, plannerTurn, sessionInit } from "./sessions.mjs";
 import { summarize } from "./stats.mjs";
 import { integrationsVsFloor } from "./throughput.mjs";
@@ -367,11 +372,18 @@ const SECTIONS = {
   webhooks: () => sectionOnly("webhooks", (server) => webhooksBench(server, progress), (w) => printWebhookTables(w, printTable)),
   audit: () => sectionOnly("audit", (server) => auditVsBaseline(server), (a) => printAuditTables(a, printTable)),
   mcp: () => sectionOnly("mcp", (server) => mcpBench(server, register, progress), (m) => printMcpTables(m, printTable)),
+  load: () => sectionOnly("load", (server) => loadBench(server, progress, loadOptionsFrom([])), printLoad),
   specs: () => {
     const counter = githubCounter();
     return sectionOnly("specs", (server) => specsBench(server, register, progress, counter), (s) => printSpecTables(s, printTable), { outbound: counter.outbound });
   },
 };
+
+/** The load run's tables; a run that lost an event, dropped a socket or saw an error fails the bench. */
+function printLoad(load) {
+  printLoadTables(load, printTable);
+  if (!load.passed) process.exitCode = 1;
+}
 
 async function agentOnly() {
   progress("agent: tool payload, offline planner");
@@ -400,6 +412,7 @@ async function main() {
     const webhooks = await webhooksBench(server, progress);
     const mcp = await mcpBench(server, register, progress);
     const auditCost = await auditVsBaseline(server);
+    const load = await loadBench(server, progress, loadOptionsFrom([]));
     const { accessToken } = await register(server.url);
     progress("floors");
     const floors = { httpHubRoundTrip: await hubFloor(server.url, accessToken), socketHubRoundTrip: await socketFloor(server.url, accessToken) };
@@ -445,6 +458,7 @@ async function main() {
     printWebhookTables(webhooks, printTable);
     printMcpTables(mcp, printTable);
     printAuditTables(auditCost, printTable);
+    printLoad(load);
 
     const results = {
       measuredAt: new Date().toISOString(),
@@ -476,6 +490,7 @@ async function main() {
       webhooks,
       mcp,
       audit: auditCost,
+      load,
     };
     writeFileSync(join(HERE, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
     console.log(`wrote ${join("bench", "results.json")}`);
