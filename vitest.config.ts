@@ -8,6 +8,7 @@ const TEST_SECRETS = {
   LOG_LEVEL: "warn",
   GITHUB_WEBHOOK_SECRET: "test-github-webhook-secret",
   SLACK_SIGNING_SECRET: "test-slack-signing-secret",
+  METRICS_TOKEN: "test-metrics-token-0123456789abcdef0123456789abcdef",
 };
 
 /** Every provider's OAuth endpoints point at the local OAuth server that test/worker/integrations-oauth-server.ts starts. */

@@ -40,6 +40,8 @@ export interface Config {
   /** Lifetime of sandbox access tokens (SANDBOX_ACCESS_TOKEN_TTL_SECONDS, 1–86400, default 300): short so refresh runs. */
   sandboxAccessTokenTtlSeconds: number;
   allowJobPurge: boolean;
+  /** METRICS_TOKEN: a scraper's bearer token for GET /api/metrics; absent or shorter than 32 characters → only admins may scrape. */
+  metricsToken: string | undefined;
   jwtSecret: string | undefined;
   encryptionKeys: EncryptionKey[] | undefined;
   openai: { apiKey?: string; baseUrl?: string; model: string; embeddingModel: string };
@@ -246,6 +248,12 @@ export function readConfig(env: Env): Config {
   if (kbEmbedderRaw === "local" || kbEmbedderRaw === "openai" || kbEmbedderRaw === "workers-ai") kbEmbedder = kbEmbedderRaw;
   else if (kbEmbedderRaw !== undefined) problems.push({ variable: "KB_EMBEDDER", message: "must be local, openai or workers-ai" });
 
+  let metricsToken = str(env, "METRICS_TOKEN");
+  if (metricsToken !== undefined && metricsToken.length < 32) {
+    problems.push({ variable: "METRICS_TOKEN", message: "must be at least 32 characters (only admins may scrape until it is)" });
+    metricsToken = undefined;
+  }
+
   return {
     appEnv,
     publicUrl,
@@ -253,6 +261,7 @@ export function readConfig(env: Env): Config {
     sandboxProviders,
     sandboxAccessTokenTtlSeconds,
     allowJobPurge,
+    metricsToken,
     jwtSecret,
     encryptionKeys,
     openai: {

@@ -6,6 +6,8 @@ export interface Env {
   /** IntegrationFlight: one per user and provider (worker/integrations/flight.ts). */
   INTEGRATION_FLIGHT: DurableObjectNamespace;
   AGENT_SESSION: DurableObjectNamespace;
+  /** MetricsStore shards (worker/metrics/): the counters behind GET /api/metrics. */
+  METRICS: DurableObjectNamespace;
   KB_INDEX: Queue;
   SPEC_EXEC: Queue;
   PR_CREATE: Queue;
@@ -27,6 +29,8 @@ export interface Env {
   TOKEN_ENCRYPTION_KEYS?: string;
   SANDBOX_PROVIDERS?: string;
   ALLOW_JOB_PURGE?: string;
+  /** A scraper's bearer token for GET /api/metrics (optional secret, ≥ 32 characters; worker/metrics/). */
+  METRICS_TOKEN?: string;
   OPENAI_API_KEY?: string;
   OPENAI_BASE_URL?: string;
   OPENAI_MODEL?: string;

@@ -22,6 +22,8 @@ import { apps, projects, specs } from "./specs/routes";
 import { authorize } from "./mcp/consent";
 import { withMcp } from "./mcp/provider";
 import { mcp } from "./mcp/routes";
+import { metricsRoutes } from "./metrics/routes";
+import { flushingMetrics } from "./metrics/instrument";
 
 /**
  * The production entry (`[env.production]` in wrangler.toml). It never
@@ -49,6 +51,7 @@ app.route("/api/specs", specs);
 app.route("/api/apps", apps);
 app.route("/api/mcp", mcp);
 app.route("/api/admin", admin);
+app.route("/api/metrics", metricsRoutes);
 app.route("/authorize", authorize);
 app.route("/webhooks", webhooks);
 app.get("/api/openapi.json", openApiDocument(app));
@@ -61,7 +64,8 @@ app.onError(renderError);
 
 export default {
   // The MCP authorization server in front of the app: /mcp (with a token), /token, /register (POST) and the metadata are its.
-  fetch: withMcp({ fetch: (request, env, ctx) => app.fetch(request, env, ctx) }),
+  // What a request recorded goes to the metrics store once, after the response (worker/metrics/).
+  fetch: flushingMetrics(withMcp({ fetch: (request, env, ctx) => app.fetch(request, env, ctx) })),
   queue: (batch, env, ctx) => dispatchQueue(batch, env, ctx),
   scheduled,
 } satisfies ExportedHandler<Env>;
@@ -69,3 +73,4 @@ export default {
 export { UserHub } from "./realtime/hub";
 export { IntegrationFlight } from "./integrations/flight";
 export { AgentSession } from "./agent/session";
+export { MetricsStore } from "./metrics/store";

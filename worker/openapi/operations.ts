@@ -61,6 +61,15 @@ export const OPERATIONS: Record<string, Operation> = {
       503: { description: "A required check failed (`status: \"degraded\"`).", schema: "Health" },
     },
   },
+  "GET /api/metrics": {
+    summary: "Metrics in the Prometheus text format",
+    description:
+      "`text/plain; version=0.0.4`: OAuth, token refreshes, provider API calls (with a latency histogram), agent turns, steps, tokens and cost, knowledge-base documents and indexing time, webhook deliveries and processing time, queue messages, retries and dead letters, WebSocket connections (every `taskpilot_*` family in worker/metrics/registry.ts). For an admin's access token, or `Authorization: Bearer <METRICS_TOKEN>` for a scraper when that secret is set.",
+    tag: "operations",
+    auth: "bearer",
+    responses: { 200: { description: "The exposition, every registered metric with its HELP and TYPE lines." } },
+    problems: { 403: ["admin_only"], 503: ["metrics_unavailable"] },
+  },
 
   "POST /api/auth/register": {
     summary: "Create an account and sign in",

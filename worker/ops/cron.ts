@@ -2,6 +2,7 @@ import { getConfig } from "../config";
 import { database } from "../db/client";
 import type { Env } from "../env";
 import { log } from "../http/log";
+import { flushMetrics } from "../metrics/record";
 import { runRetention } from "./retention";
 
 export type CronTask = (env: Env, now: Date) => Promise<void>;
@@ -35,5 +36,5 @@ export async function runScheduled(env: Env, now = new Date(), cron?: string): P
  * to the controller instead of waiting for one.
  */
 export const scheduled: ExportedHandlerScheduledHandler<Env> = (controller, env, ctx) => {
-  ctx.waitUntil(runScheduled(env, new Date(controller.scheduledTime), controller.cron));
+  ctx.waitUntil(runScheduled(env, new Date(controller.scheduledTime), controller.cron).finally(() => flushMetrics(env)));
 };

@@ -2,6 +2,8 @@ import { database } from "../db/client";
 import { recordDeadLetter } from "../db/dead-letters";
 import type { Env } from "../env";
 import { log } from "../http/log";
+import { countedBatch } from "../metrics/instrument";
+import { flushMetrics } from "../metrics/record";
 
 export type QueueConsumer = (batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext) => Promise<void>;
 
@@ -65,12 +67,14 @@ async function recordDeadLetters(batch: MessageBatch<unknown>, env: Env, now: nu
 
 /** Routes a batch to the consumer of its queue; a batch nobody consumes is retried into its dead-letter queue, never dropped. */
 export async function dispatchQueue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext, now: () => number = Date.now): Promise<void> {
+  // Messages, retries and dead letters are counted here, the one place batches arrive (worker/metrics/); sent once the batch is done.
+  batch = countedBatch(batch, env);
   if (batch.queue.endsWith("-dlq")) await recordDeadLetters(batch, env, now());
   const consumer = consumers[batch.queue.replace(/-dlq$/, "")];
   if (!consumer) {
     log("error", "queue_without_consumer", { queue: batch.queue, messages: batch.messages.length });
     batch.retryAll();
-    return;
+    return flushMetrics(env);
   }
-  await consumer(batch, env, ctx);
+  await consumer(batch, env, ctx).finally(() => flushMetrics(env));
 }
