@@ -8,6 +8,7 @@ import type { Env } from "../env";
 import { AppError } from "../errors";
 import { log } from "../http/log";
 import { isProviderId } from "../integrations/providers";
+import { flushMetrics, metrics } from "../metrics/record";
 import { publish } from "../realtime/publish";
 import { providerName, type ToolRuntime } from "../tools/http";
 import { liveToolContext, toolsForUser } from "../tools/live";
@@ -320,6 +321,7 @@ export class AgentSession extends DurableObject<Env> {
   private runExclusive(state: State): Promise<TurnResult> {
     const run = this.runTurn(state).finally(() => {
       this.active = null;
+      this.ctx.waitUntil(flushMetrics(this.runEnv)); // the turn's counts, sent once it ends
     });
     this.active = run;
     return run;
@@ -376,6 +378,11 @@ export class AgentSession extends DurableObject<Env> {
       turn.stepCount += 1;
       const cost = costOf(model.id, response.usage);
       turn.usage = addUsage(turn.usage, { ...response.usage, costUsd: cost.costUsd });
+      metrics(env)
+        .inc("taskpilot_agent_steps_total", { model: model.id })
+        .inc("taskpilot_agent_tokens_total", { model: model.id, direction: "in" }, response.usage.promptTokens)
+        .inc("taskpilot_agent_tokens_total", { model: model.id, direction: "out" }, response.usage.completionTokens)
+        .inc("taskpilot_agent_cost_usd_total", { model: model.id }, cost.costUsd);
 
       if (response.toolCalls.length === 0) {
         return this.finish(state, model, response.content || "(no answer)");
@@ -439,6 +446,7 @@ export class AgentSession extends DurableObject<Env> {
 
   private async pause(state: State, provider: string): Promise<TurnResult> {
     const turn = state.turn!;
+    metrics(this.runEnv).inc("taskpilot_agent_turns_total", { outcome: "paused" });
     const name = isProviderId(provider) ? providerName(provider) : provider;
     const step: Step = {
       id: this.deps.id(),
@@ -475,6 +483,7 @@ export class AgentSession extends DurableObject<Env> {
 
   private async finish(state: State, model: ChatModel, content: string, extra: Record<string, unknown> = {}): Promise<TurnResult> {
     const turn = state.turn!;
+    metrics(this.runEnv).inc("taskpilot_agent_turns_total", { outcome: extra.error ? "error" : "completed" });
     const reply = this.replyOf(state, content, turn, { model: model.id, label: model.label, offline: model.offline, ...extra });
     state.session.usage = addUsage(state.session.usage, turn.usage);
     state.session.updatedAt = reply.createdAt;

@@ -7,6 +7,7 @@ import type { Env } from "../env";
 import { AppError } from "../errors";
 import { log } from "../http/log";
 import { invalidRequest } from "../http/validate";
+import { metrics } from "../metrics/record";
 import { recordIntegrationEvent } from "./events";
 import { encryptToken } from "./crypto";
 import { callFlight } from "./flight-stub";
@@ -67,6 +68,7 @@ export async function startAuthorization(
     createdAt: new Date(now),
     expiresAt: new Date(now + STATE_TTL_MS),
   });
+  metrics(env).inc("taskpilot_oauth_starts_total", { provider });
   await recordIntegrationEvent(env, userId, provider, "oauth_started", await currentStatus(env, userId, provider), {
     scopes: resolved.scopes,
     sandbox: resolved.sandbox,
@@ -121,6 +123,7 @@ export async function completeCallback(
   if (!row || !check.ok) {
     const code = check.ok ? "invalid_state" : check.code;
     log("warn", "oauth_callback_rejected", { provider, code, userKnown: Boolean(row) });
+    metrics(env).inc("taskpilot_oauth_failures_total", { provider, code });
     if (row) await recordIntegrationEvent(env, row.userId, provider, "error", await currentStatus(env, row.userId, provider), { code, stateProvider: row.provider });
     // A state spent on another provider's callback may not be the user's own round trip, so its returnTo is not trusted for it.
     const back = row && code === "state_expired" ? row.returnTo : DEFAULT_RETURN_TO;
@@ -132,6 +135,7 @@ export async function completeCallback(
   if (!browser.ok) {
     // No token request is made: the code stays unspent at the provider, and nothing is written for the state's user but the event.
     log("warn", "oauth_callback_rejected", { provider, code: browser.code, userKnown: true, nonceSent: browserNonce !== undefined });
+    metrics(env).inc("taskpilot_oauth_failures_total", { provider, code: browser.code });
     await recordIntegrationEvent(env, userId, provider, "error", await currentStatus(env, userId, provider), { code: browser.code });
     return { location: callbackRedirect(cfg.publicUrl, DEFAULT_RETURN_TO, { error: browser.code, provider }), browserCookie: "keep" };
   }
@@ -139,6 +143,7 @@ export async function completeCallback(
 
   try {
     await connect(env, cfg, provider, userId, row.codeVerifier, input, now);
+    metrics(env).inc("taskpilot_oauth_successes_total", { provider });
     return { location: callbackRedirect(cfg.publicUrl, row.returnTo, { connected: provider }), browserCookie };
   } catch (e) {
     const failure =
@@ -148,6 +153,7 @@ export async function completeCallback(
           ? new CallbackFailure(e.code, { message: e.detail })
           : new CallbackFailure("callback_failed", { message: "The connection could not be saved." });
     if (!(e instanceof CallbackFailure) && !(e instanceof AppError)) log("error", "oauth_callback_failed", { provider, userId, error: (e as Error).message });
+    metrics(env).inc("taskpilot_oauth_failures_total", { provider, code: failure.code });
     await recordIntegrationEvent(env, userId, provider, "error", await currentStatus(env, userId, provider), { code: failure.code, ...failure.detail });
     return { location: callbackRedirect(cfg.publicUrl, row.returnTo, { error: failure.code, provider }), browserCookie };
   }

@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { database } from "../db/client";
 import { findIntegration, updateIntegration, type IntegrationPatch } from "../db/integrations";
 import type { Env } from "../env";
+import { flushMetrics } from "../metrics/record";
 import { disconnectNow, type DisconnectResult } from "./disconnect";
 import { recordIntegrationEvent } from "./events";
 import { flightName } from "./flight-stub";
@@ -144,6 +145,7 @@ export class IntegrationFlight extends DurableObject<Env> {
     );
     void running.outcome.then(noop, noop).finally(() => {
       if (this.running === running) this.running = undefined;
+      this.ctx.waitUntil(flushMetrics(this.env)); // the refresh's counts (refresh.ts), sent once it ends
     });
     return running.outcome;
   }

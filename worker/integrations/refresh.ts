@@ -6,6 +6,7 @@ import { findIntegration, updateIntegrationIfUnchanged, type IntegrationPatch, t
 import type { Env } from "../env";
 import { AppError } from "../errors";
 import { log } from "../http/log";
+import { metrics } from "../metrics/record";
 import { decryptToken, encryptToken, TokenDecryptError } from "./crypto";
 import { recordIntegrationEvent } from "./events";
 import { callFlight } from "./flight-stub";
@@ -222,10 +223,12 @@ export async function refreshIntegrationToken(env: Env, userId: string, provider
 
   const resolved = resolveProvider(cfg, provider);
   let tokens: TokenSet;
+  metrics(env).inc("taskpilot_token_refreshes_total", { provider });
   try {
     tokens = await retryTransient(() => refreshTokens(resolved, refreshToken, parseScopes(row.scopes), { signal: flight.deps.signal("token") }), flight.deps);
   } catch (e) {
     const error = e as ProviderError;
+    metrics(env).inc("taskpilot_token_refresh_failures_total", { provider, code: error.code });
     if (error.code === "invalid_grant") return markExpired(env, flight, keys, row, plain, provider, error);
     return recordFailure(env, flight, keys, row, plain, provider, error);
   }

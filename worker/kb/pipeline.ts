@@ -15,6 +15,7 @@ import {
 } from "../db/kb";
 import type { Env } from "../env";
 import { log } from "../http/log";
+import { metrics } from "../metrics/record";
 import { publish } from "../realtime/publish";
 import { embedderFor } from "./embed";
 import { extractText } from "./extract";
@@ -61,6 +62,8 @@ class DocumentGone extends Error {}
 export type RunOutcome = "indexed" | "failed" | "skipped";
 
 async function tell(env: Env, userId: string, documentId: string, status: KbDocumentStatus, message: string): Promise<void> {
+  // Told once per transition into pending (reindex), indexed and failed; "indexing" is also told for each step of progress.
+  if (status !== "indexing") metrics(env).inc("taskpilot_kb_documents_total", { status });
   try {
     await publish(env, userId, { kind: "status", jobId: documentId, scope: "kb", status, message });
   } catch (e) {
@@ -99,8 +102,10 @@ function progressReporter(env: Env, deps: IndexingDeps, doc: KbDocumentRow) {
 
 export async function indexDocument(env: Env, message: IndexMessage, deps: IndexingDeps = defaultIndexingDeps): Promise<RunOutcome> {
   const db = database(env);
-  const doc = await claimKbDocument(db, message.documentId, deps.now());
+  const startedAt = deps.now();
+  const doc = await claimKbDocument(db, message.documentId, startedAt);
   if (!doc || doc.userId !== message.userId) return "skipped";
+  metrics(env).inc("taskpilot_kb_documents_total", { status: "indexing" });
   const progress = progressReporter(env, deps, doc);
   const upserted: string[] = [];
   try {
@@ -141,6 +146,7 @@ export async function indexDocument(env: Env, message: IndexMessage, deps: Index
       progress(15 + (75 * Math.min(chunks.length, i + EMBED_BATCH)) / chunks.length);
     }
     if (!(await commitKbDocument(db, doc.userId, doc.id, chunks, embedder.id, deps.now()))) throw new DocumentGone();
+    metrics(env).observe("taskpilot_kb_indexing_duration_seconds", {}, (deps.now().getTime() - startedAt.getTime()) / 1000);
     await progress.settled();
     await tell(env, doc.userId, doc.id, "indexed", "100%");
     return "indexed";

@@ -6,6 +6,7 @@ import { insertKbDocument, toKbDocument } from "../db/kb";
 import type { Env } from "../env";
 import { AppError } from "../errors";
 import { log } from "../http/log";
+import { metrics } from "../metrics/record";
 import type { AppBindings } from "../http/types";
 import { fieldErrors, invalidRequest } from "../http/validate";
 import { enqueueIndexing } from "./queue";
@@ -134,6 +135,7 @@ export async function storeUpload(env: Env, userId: string, upload: Upload, now:
     await env.KB_FILES.delete(key).catch(() => undefined);
     throw e;
   }
+  metrics(env).inc("taskpilot_kb_documents_total", { status: "pending" });
   try {
     await enqueueIndexing(env, { documentId: id, userId });
   } catch (e) {

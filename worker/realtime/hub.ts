@@ -4,6 +4,7 @@ import { database, schema } from "../db/client";
 import { latestEventSeq } from "../db/events";
 import type { Env } from "../env";
 import { log } from "../http/log";
+import { flushMetrics, metrics } from "../metrics/record";
 import { EventLog, type LoggedEvent } from "./event-log";
 
 /** Set by the worker after it has checked the ticket; the hub is reachable only through the worker. */
@@ -50,6 +51,9 @@ export interface HubStats {
  * eviction is in its SQLite storage and in the socket attachments, never
  * only in memory.
  */
+/** Where a hub keeps the number of open sockets it last reported (reportSockets). */
+const METRICS_SOCKETS_KEY = "metrics:open-sockets";
+
 export class UserHub extends DurableObject<Env> {
   private log: EventLog;
   private historyChecked: Promise<void> | undefined;
@@ -82,6 +86,7 @@ export class UserHub extends DurableObject<Env> {
   async closeAllSockets(reason = "signed_out"): Promise<number> {
     const sockets = this.ctx.getWebSockets();
     for (const ws of sockets) safeClose(ws, CLOSE_SIGNED_OUT, reason);
+    this.reportSockets();
     return sockets.length;
   }
 
@@ -124,6 +129,8 @@ export class UserHub extends DurableObject<Env> {
     this.ctx.acceptWebSocket(server, [userId]);
     const attachment: SocketAttachment = { userId, serial: this.log.nextSocketSerial(), coveredAfter: this.log.lastSeq };
     server.serializeAttachment(attachment);
+    metrics(this.env).inc("taskpilot_websocket_connections_opened_total", {});
+    this.reportSockets();
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -150,10 +157,29 @@ export class UserHub extends DurableObject<Env> {
    */
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     safeClose(ws, code === 1005 || code === 1006 ? 1000 : code, reason);
+    this.reportSockets();
   }
 
   override async webSocketError(_ws: WebSocket, error: unknown): Promise<void> {
     log("warn", "realtime_socket_error", { userId: this.log.userId, error: String(error) });
+    this.reportSockets();
+  }
+
+  /**
+   * The open-sockets gauge of GET /api/metrics, kept as up/down moves: the
+   * difference between the sockets open now and what this hub last told the
+   * metrics store (kept in its storage, so it survives hibernation). Called
+   * after every accept and close, so a socket is counted down once however
+   * it ended (closed by the client, by us, or by an error).
+   */
+  private reportSockets(): void {
+    const open = this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN).length;
+    const told = this.ctx.storage.kv.get<number>(METRICS_SOCKETS_KEY) ?? 0;
+    if (open !== told) {
+      this.ctx.storage.kv.put(METRICS_SOCKETS_KEY, open);
+      metrics(this.env).add("taskpilot_websocket_connections", {}, open - told);
+    }
+    this.ctx.waitUntil(flushMetrics(this.env));
   }
 
   /** Retries history rows D1 refused earlier. */

@@ -4,6 +4,7 @@ import { database } from "../db/client";
 import { listIntegrationRows } from "../db/integrations";
 import type { Env } from "../env";
 import { log } from "../http/log";
+import { timedRuntime } from "../metrics/instrument";
 import { getAccessToken, getAccessTokenAfterUnauthorized } from "../integrations/refresh";
 import { PROVIDER_IDS, resolveProvider, type ProviderId } from "../integrations/providers";
 import type { ToolSet } from "./call";
@@ -62,7 +63,8 @@ export function liveToolContext(env: Env, userId: string, runtime: ToolRuntime =
         conn = {
           provider,
           apiUrl: resolveProvider(cfg, provider).apiUrl,
-          runtime,
+          // Each request counted and timed for GET /api/metrics (worker/metrics/).
+          runtime: timedRuntime(env, provider, runtime),
           credentials: {
             accessToken: () => getAccessToken(env, userId, provider),
             afterUnauthorized: (rejected) => getAccessTokenAfterUnauthorized(env, userId, provider, rejected),

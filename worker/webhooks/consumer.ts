@@ -3,6 +3,7 @@ import { database } from "../db/client";
 import { failDelivery, findDelivery, finishDelivery, noteDeliveryError, startAttempt } from "../db/webhooks";
 import type { Env } from "../env";
 import { log } from "../http/log";
+import { metrics } from "../metrics/record";
 import { registerConsumer } from "../ops/queues";
 import { handleDelivery } from "./handlers";
 
@@ -58,8 +59,10 @@ export async function consumeWebhooks(batch: MessageBatch<unknown>, env: Env, de
       continue;
     }
     try {
+      const started = deps.now();
       const outcome = await handleDelivery(env, row);
       await finishDelivery(db, id, outcome, new Date(deps.now()));
+      metrics(env).observe("taskpilot_webhook_processing_seconds", { provider: row.provider as "github" | "slack" }, (deps.now() - started) / 1000);
       message.ack();
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);

@@ -3,7 +3,9 @@ import { hex } from "../crypto";
 import { database } from "../db/client";
 import { recordDelivery, type NewDelivery } from "../db/webhooks";
 import { AppError } from "../errors";
+import type { Env } from "../env";
 import { log } from "../http/log";
+import { metrics } from "../metrics/record";
 import type { AppBindings } from "../http/types";
 import type { WebhookMessage } from "./consumer";
 
@@ -37,10 +39,14 @@ export async function readRawBody(c: Context<AppBindings>): Promise<Uint8Array> 
 
 const tooLarge = () => new AppError(413, "payload_too_large", `A webhook body is at most ${MAX_WEBHOOK_BYTES} bytes.`);
 
-export function signatureRejected(provider: string, reason: string): AppError {
+const PROVIDER_NAMES = { github: "GitHub", slack: "Slack" } as const;
+
+export function signatureRejected(env: Env, provider: "github" | "slack", reason: string): AppError {
+  const name = PROVIDER_NAMES[provider];
   // Logged for the operator (a rotated secret shows up here); the caller learns only that it was refused.
-  log("warn", "webhook_signature_rejected", { provider, reason });
-  return new AppError(401, "invalid_signature", `The ${provider} signature could not be verified: ${reason}.`);
+  log("warn", "webhook_signature_rejected", { provider: name, reason });
+  metrics(env).inc("taskpilot_webhook_deliveries_total", { provider, outcome: "bad_signature" });
+  return new AppError(401, "invalid_signature", `The ${name} signature could not be verified: ${reason}.`);
 }
 
 export function secretMissing(variable: string): AppError {
@@ -89,6 +95,7 @@ export async function storeAndEnqueue(c: Context<AppBindings>, received: Receive
     receivedAt: new Date(),
   };
   const { row, created } = await recordDelivery(database(c.env), delivery);
+  metrics(c.env).inc("taskpilot_webhook_deliveries_total", { provider: received.provider, outcome: !created ? "duplicate" : received.json === undefined ? "invalid_payload" : "accepted" });
   if (received.json === undefined && created) {
     throw new AppError(400, "invalid_payload", "The body is signed but is not JSON; the delivery is recorded as failed.");
   }

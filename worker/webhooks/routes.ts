@@ -20,7 +20,7 @@ export const webhooks = new Hono<AppBindings>()
     if (!secret) throw secretMissing("GITHUB_WEBHOOK_SECRET");
     const body = await readRawBody(c);
     const verdict = await verifyGithubSignature(secret, body, c.req.header("x-hub-signature-256"));
-    if (!verdict.ok) throw signatureRejected("GitHub", verdict.reason);
+    if (!verdict.ok) throw signatureRejected(c.env, "github", verdict.reason);
     const json = parseJson(body);
     return storeAndEnqueue(c, {
       provider: "github",
@@ -36,7 +36,7 @@ export const webhooks = new Hono<AppBindings>()
     if (!secret) throw secretMissing("SLACK_SIGNING_SECRET");
     const body = await readRawBody(c);
     const verdict = await verifySlackSignature(secret, body, c.req.header("x-slack-request-timestamp"), c.req.header("x-slack-signature"), Date.now());
-    if (!verdict.ok) throw signatureRejected("Slack", verdict.reason);
+    if (!verdict.ok) throw signatureRejected(c.env, "slack", verdict.reason);
     const json = parseJson(body);
     // Slack checks the endpoint with a challenge when it is configured: answered, not stored.
     if (text(field(json, "type")) === "url_verification") return c.json({ challenge: text(field(json, "challenge")) ?? "" });
