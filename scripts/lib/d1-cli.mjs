@@ -17,9 +17,9 @@ export const D1_OPTIONS = {
   config: { type: "string", default: join(PROJECT_ROOT, "wrangler.toml") },
 };
 
-/** Parses the shared flags plus a script's own; refuses --remote mixed with local-only flags. */
-export function parseD1Args(extra = {}, { allowPositionals = false } = {}) {
-  const parsed = parseArgs({ options: { ...D1_OPTIONS, ...extra }, allowPositionals });
+/** Parses the shared flags plus a script's own (from `args`, default the command line); refuses --remote mixed with local-only flags. */
+export function parseD1Args(extra = {}, { allowPositionals = false, args } = {}) {
+  const parsed = parseArgs({ options: { ...D1_OPTIONS, ...extra }, allowPositionals, ...(args ? { args } : {}) });
   if (parsed.values.remote && (parsed.values.local || parsed.values["persist-to"])) {
     console.error("--remote cannot be combined with --local or --persist-to.");
     process.exit(2);

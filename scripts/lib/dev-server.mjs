@@ -3,7 +3,7 @@
 // what a developer runs.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,7 +32,31 @@ export function generateSecrets() {
     // Local webhook secrets: deliveries signed with them (a test, a replayed capture) are accepted locally.
     GITHUB_WEBHOOK_SECRET: randomBytes(32).toString("base64url"),
     SLACK_SIGNING_SECRET: randomBytes(32).toString("hex"),
+    // The operator's bearer for /api/admin/* (`npm run admin` reads it from here).
+    ADMIN_TOKEN: newAdminToken(),
   };
+}
+
+/** A fresh operator token (43 characters, the worker wants at least 32). */
+export function newAdminToken() {
+  return randomBytes(32).toString("base64url");
+}
+
+/** The variables of a `.dev.vars` file as `wrangler dev` reads them (KEY=value lines, optional quotes); {} when it does not exist. */
+export function readDevVars(file = join(PROJECT_ROOT, ".dev.vars")) {
+  if (!existsSync(file)) return {};
+  const vars = {};
+  for (const line of readFileSync(file, "utf8").split(/\r?\n/)) {
+    const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (match) vars[match[1]] = match[2].replace(/^(["'])(.*)\1$/, "$2");
+  }
+  return vars;
+}
+
+/** Appends one variable to an existing `.dev.vars` (one made before that variable existed); the rest of the file is kept as it is. */
+export function addDevVar(name, value, file = join(PROJECT_ROOT, ".dev.vars")) {
+  const text = readFileSync(file, "utf8");
+  appendFileSync(file, `${text.endsWith("\n") || text === "" ? "" : "\n"}${name}=${value}\n`);
 }
 
 /**
