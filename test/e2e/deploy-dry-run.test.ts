@@ -60,7 +60,13 @@ describe("wrangler deploy --dry-run", () => {
 
   it("`npm run deploy` deploys the production environment", () => {
     const scripts = (JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
-    expect(scripts.deploy).toMatch(/\bwrangler deploy --env production$/);
+    expect(scripts.deploy).toBe("node scripts/deploy.mjs");
+    // scripts/deploy.mjs runs `wrangler deploy` with --env production and nothing else picks the environment
+    // (test/e2e/deploy.test.ts runs it with --dry-run).
+    const deploy = readFileSync(join(PROJECT_ROOT, "scripts", "deploy.mjs"), "utf8");
+    expect(deploy).toContain('const ENV = "production";');
+    expect(deploy).toContain('const target = ["--env", ENV, "--config", configPath];');
+    expect(deploy).toContain('await wrangler(["deploy", ...target]);');
   });
 
   it("bundles the production environment: its vars and bindings, entry worker/index.ts, and no sandbox code", () => {

@@ -54,11 +54,11 @@ function expected(config: string) {
     if (q.dead_letter_queue) queues.add(q.dead_letter_queue);
   }
   return {
-    d1: c.d1_databases.map((d) => d.database_name),
-    kv: c.kv_namespaces.map((k) => k.binding),
-    r2: c.r2_buckets.map((b) => b.bucket_name),
+    d1: c.d1_databases.map((d: { database_name: string }) => d.database_name),
+    kv: c.kv_namespaces.map((k: { binding: string }) => k.binding),
+    r2: c.r2_buckets.map((b: { bucket_name: string }) => b.bucket_name),
     queues: [...queues].sort(),
-    vectorize: c.vectorize.map((v) => v.index_name),
+    vectorize: c.vectorize.map((v: { index_name: string }) => v.index_name),
   };
 }
 
@@ -87,7 +87,7 @@ describe("npm run provision", () => {
       expect(first.code, `${first.stdout}\n${first.stderr}`).toBe(0);
       expect(api.unhandled).toEqual([]);
       expect(api.state.d1.map((d) => d.name)).toEqual(want.d1);
-      expect(api.state.kv.map((k) => k.title)).toEqual(want.kv.map((b) => `taskpilot-${b.toLowerCase().replace(/_/g, "-")}`));
+      expect(api.state.kv.map((k) => k.title)).toEqual(want.kv.map((b: string) => `taskpilot-${b.toLowerCase().replace(/_/g, "-")}`));
       expect(api.state.r2.map((b) => b.name)).toEqual(want.r2);
       expect(api.state.queues.map((q) => q.queue_name).sort()).toEqual(want.queues);
       expect(api.state.vectorize).toEqual([
