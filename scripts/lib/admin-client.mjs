@@ -149,7 +149,12 @@ export async function connectAdmin({ remote = false, persistTo, note = (line) =>
       return await send(method, path, { ...options, token: bearer });
     } catch (e) {
       if (e instanceof ProblemError && e.status === 401 && creds.source !== "TASKPILOT_EMAIL") {
-        e.message += `\nThe app at ${url} did not accept the ADMIN_TOKEN from ${creds.source}. ${remote ? "Set it on the worker with `wrangler secret put ADMIN_TOKEN`." : "If it was just added to .dev.vars, restart `npm start`."}`;
+        const hint = remote
+          ? "Is it the worker's secret (`wrangler secret put ADMIN_TOKEN`, at least 32 characters)?"
+          : creds.source === ".dev.vars"
+            ? "If it was just added to .dev.vars, restart `npm start`."
+            : "Is it the value the app was started with (.dev.vars)?";
+        e.message += `\nThe app at ${url} did not accept the ADMIN_TOKEN from ${creds.source === "ADMIN_TOKEN" ? "the environment" : creds.source}. ${hint}`;
       } else if (e instanceof ProblemError && e.code === "admin_only") {
         e.message += `\n${creds.login?.email ?? "This account"} is not an admin: npm run admin -- grant-admin <email>.`;
       }

@@ -85,6 +85,10 @@ describe("npm run admin", () => {
     expect([missing.code, missing.stderr]).toEqual([2, expect.stringContaining("Missing <provider>.")]);
     const flag = await admin(["integrations", alice, "--frob"]);
     expect([flag.code, flag.stderr]).toEqual([2, expect.stringContaining("--frob")]);
+    const plainHttp = await admin(["integrations", alice, "--remote"], { TASKPILOT_URL: server.url, ADMIN_TOKEN: secrets.ADMIN_TOKEN });
+    expect([plainHttp.code, plainHttp.stderr]).toEqual([2, expect.stringContaining("--remote needs an https:// TASKPILOT_URL")]);
+    const wrong = await admin(["integrations", alice], { TASKPILOT_URL: server.url, ADMIN_TOKEN: `${secrets.ADMIN_TOKEN}x` });
+    expect([wrong.code, wrong.stderr]).toEqual([1, expect.stringContaining("(401 invalid_token)\nThe app at")]);
   });
 
   it("integrations shows the sandbox-connected Gmail; refresh renews it; an unknown email is exit 1 with the server's words", async () => {
@@ -129,7 +133,7 @@ describe("npm run admin", () => {
     const out = join(persistTo, "bob.json");
     const exported = await admin(["user:export", bob, "--out", out]);
     expect(exported.code, exported.stderr).toBe(0);
-    const data = JSON.parse(readFileSync(out, "utf8")) as { format: string; user: { email: string } };
+    const data = JSON.parse(readFileSync(out, "utf8")) as { format: string; user: { email: string; id: string } };
     expect(data).toMatchObject({ format: "taskpilot-account-export/1", user: { email: bob } });
 
     const unconfirmed = await admin(["user:delete", bob]);
@@ -139,6 +143,9 @@ describe("npm run admin", () => {
     const gone = await admin(["user:export", bob]);
     expect([gone.code, gone.stderr]).toEqual([1, expect.stringContaining("user_not_found")]);
     // The tombstone names the operator.
+    // The operator's reads and the deletion are in the log: `audit` reads it by the account's id.
+    const log = await admin(["audit", data.user.id, "--json"]);
+    expect((JSON.parse(log.stdout) as { entries: { action: string }[] }).entries.map((e) => e.action)).toEqual(["account.deleted"]);
     const tombstone = await asOperator<{ entries: { actor: { type: string } }[] }>("/api/admin/audit?action=account.deleted");
     expect(tombstone.entries.map((e) => e.actor.type)).toEqual(["operator"]);
   });
