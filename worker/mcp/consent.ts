@@ -19,6 +19,8 @@ import type { AppBindings } from "../http/types";
 export const CONSENT_TTL_SECONDS = 600;
 const KEY = (handle: string) => `taskpilot:mcp-consent:${handle}`;
 const HANDLE = /^[A-Za-z0-9_-]{43}$/;
+/** The library looks a client up in KV by its id, and KV refuses keys over 512 bytes: a longer id names no client. */
+const MAX_CLIENT_ID_BYTES = 256;
 
 export interface PendingConsent {
   request: AuthRequest;
@@ -41,6 +43,9 @@ const toConsentPage = (c: { redirect: (url: string, status: 302) => Response }, 
 
 export const authorize = new Hono<AppBindings>().get("/", async (c) => {
   const helpers = oauthHelpers(c.env);
+  if (new TextEncoder().encode(c.req.query("client_id") ?? "").length > MAX_CLIENT_ID_BYTES) {
+    return toConsentPage(c, { error: "invalid_request", error_description: "Invalid client_id" });
+  }
   let request: AuthRequest;
   try {
     request = await helpers.parseAuthRequest(c.req.raw);
