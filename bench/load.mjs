@@ -12,20 +12,17 @@
 // the user started from must each have arrived on its socket exactly once, in order. Exits non-zero on any error,
 // lost, duplicated or out-of-order event, or dropped socket.
 //
-// Standalone it starts the app the way `npm start` does (scripts/lib/dev-server.mjs: wrangler dev, workerd) on a
-// temporary state directory, or uses a running one with --url. Options (flag or env):
+// Standalone it runs `BENCH_ONLY=load` of bench/run.mjs (the deploy bundle in Miniflare/workerd, the section written to
+// bench/results.json), or measures an app already running at --url (say `npm start`; print only). Options (flag or env):
 //   --users=N        BENCH_LOAD_USERS     simulated users (default 100)
 //   --duration=S     BENCH_LOAD_DURATION  seconds of the mixed loop (default 30)
 //   --seed=N         BENCH_LOAD_SEED      seed of the mix, the think times and the documents (default 1)
 //   --think-ms=MS    BENCH_LOAD_THINK_MS  each user waits a seeded 0…MS ms between calls (default 100)
 //   --url=URL        BENCH_LOAD_URL       an already running app instead of starting one
-import { mkdtempSync, rmSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
 import WebSocket from "ws";
-import { applyMigrations, findFreePort, generateSecrets, startDevServer } from "../scripts/lib/dev-server.mjs";
 import { percentile, round2 } from "./stats.mjs";
 
 export const LOAD_DEFAULTS = { users: 100, durationSeconds: 30, seed: 1, thinkMs: 100 };
@@ -453,26 +450,18 @@ async function main() {
     process.exitCode = 2;
     return;
   }
+  if (!options.url) {
+    // The worker as deployed (the wrangler deploy --dry-run bundle in Miniflare), as every section of `npm run bench`
+    // is measured: bench/run.mjs starts it, runs this section and writes it to bench/results.json. Not wrangler dev:
+    // it restarts the worker whenever a file of the checkout changes, which drops every socket mid-run.
+    process.env.BENCH_ONLY = "load";
+    await import("./run.mjs");
+    return;
+  }
   const progress = (step) => process.stderr.write(`bench: ${step}\n`);
-  let server;
-  let persistTo;
-  if (options.url) {
-    server = { url: options.url.replace(/\/$/, "") };
-  } else {
-    // The app as `npm start` serves it (wrangler dev, workerd), on a throwaway state directory with fresh secrets.
-    persistTo = mkdtempSync(join(tmpdir(), "taskpilot-load-"));
-    progress("load: applying migrations and starting the app (wrangler dev)");
-    await applyMigrations({ persistTo, quiet: true });
-    server = await startDevServer({ port: await findFreePort(), persistTo, vars: { ...generateSecrets(), LOG_LEVEL: "warn" }, quiet: true });
-  }
-  try {
-    const load = await loadBench(server, progress, options);
-    printLoadTables(load, printTable);
-    if (!load.passed) process.exitCode = 1;
-  } finally {
-    await server.stop?.();
-    if (persistTo) rmSync(persistTo, { recursive: true, force: true });
-  }
+  const load = await loadBench({ url: options.url.replace(/\/$/, "") }, progress, options);
+  printLoadTables(load, printTable);
+  if (!load.passed) process.exitCode = 1;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

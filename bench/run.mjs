@@ -372,7 +372,7 @@ const SECTIONS = {
   webhooks: () => sectionOnly("webhooks", (server) => webhooksBench(server, progress), (w) => printWebhookTables(w, printTable)),
   audit: () => sectionOnly("audit", (server) => auditVsBaseline(server), (a) => printAuditTables(a, printTable)),
   mcp: () => sectionOnly("mcp", (server) => mcpBench(server, register, progress), (m) => printMcpTables(m, printTable)),
-  load: () => sectionOnly("load", (server) => loadBench(server, progress, loadOptionsFrom([])), printLoad),
+  load: () => sectionOnly("load", (server) => loadBench(server, progress, loadOptionsFrom()), printLoad),
   specs: () => {
     const counter = githubCounter();
     return sectionOnly("specs", (server) => specsBench(server, register, progress, counter), (s) => printSpecTables(s, printTable), { outbound: counter.outbound });
@@ -412,7 +412,7 @@ async function main() {
     const webhooks = await webhooksBench(server, progress);
     const mcp = await mcpBench(server, register, progress);
     const auditCost = await auditVsBaseline(server);
-    const load = await loadBench(server, progress, loadOptionsFrom([]));
+    const load = await loadBench(server, progress, loadOptionsFrom());
     const { accessToken } = await register(server.url);
     progress("floors");
     const floors = { httpHubRoundTrip: await hubFloor(server.url, accessToken), socketHubRoundTrip: await socketFloor(server.url, accessToken) };
