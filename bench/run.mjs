@@ -191,6 +191,8 @@ async function startBundledWorker(projectDir = PROJECT_ROOT, label = "this check
       // Connecting an integration runs in its flight; a baseline bundle from before that class has no such binding.
       ...(/\bIntegrationFlight\b/.test(readFileSync(join(out, "index.js"), "utf8")) ? { INTEGRATION_FLIGHT: { className: "IntegrationFlight", useSQLite: true } } : {}),
       ...(/\bKnowledgeIndex\b/.test(readFileSync(join(out, "index.js"), "utf8")) ? { KB_VECTORS: { className: "KnowledgeIndex", useSQLite: true } } : {}),
+      // The metrics shards, as in wrangler.toml (a bundle from before them has no such class).
+      ...(/\bMetricsStore\b/.test(readFileSync(join(out, "index.js"), "utf8")) ? { METRICS: { className: "MetricsStore", useSQLite: true } } : {}),
     },
     r2Buckets: { KB_FILES: "taskpilot-kb-files" },
     kvNamespaces: { OAUTH_KV: "taskpilot-oauth" },

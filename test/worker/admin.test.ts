@@ -12,6 +12,7 @@ import { decryptToken } from "../../worker/integrations/crypto";
 import { QUEUE_NAMES } from "../../worker/ops/queues";
 import { problemOf } from "./auth-helpers";
 import { connect, seedIntegration, storedRow, upstreamCount } from "./integrations-helpers";
+import { addDocument, detail, quietEnv } from "./kb-helpers";
 import { authed, createUser, ORIGIN, type TestUser } from "./realtime-helpers";
 
 // The requeue test waits for the real local queue's consumer (a 1 s batch window): room for a loaded machine.
@@ -251,6 +252,31 @@ describe("dead letters", () => {
     const all = (await (await asAdmin("GET", "/queues/taskpilot-webhooks/dead-letters?all=true")).json()) as { deadLetters: DeadLetter[] };
     expect(all.deadLetters.find((d) => d.id === messageId)?.requeuedAt).toEqual(expect.any(String));
     expect(await auditRows("admin.dead_letters_requeued")).toEqual(expect.arrayContaining([expect.objectContaining({ actorType: "admin", detail: { queue: "taskpilot-webhooks", requeued: 1, message: messageId } })]));
+  });
+
+  it("a knowledge-base dead letter requeued by an operator brings its failed document back to pending, and the real consumer indexes it", async () => {
+    const owner = await createUser("kb-dlq");
+    const doc = await addDocument(quietEnv(), owner, "Runbook", "# Runbook\n\nWhat to do when indexing stalls: requeue the dead letter.");
+    const messageId = `dlq-${crypto.randomUUID()}`;
+    const body = { documentId: doc.id, userId: owner.id };
+    const batch = createMessageBatch("taskpilot-kb-index-dlq", [{ id: messageId, timestamp: new Date(), attempts: 1, body }]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env as unknown as Env, ctx);
+    await getQueueResult(batch, ctx);
+    // The feature's own dead-letter handling failed the document, with a reason.
+    expect((await detail(owner, doc.id)).document).toMatchObject({ status: "failed", error: expect.stringContaining("Indexing failed") });
+
+    const requeued = await asAdmin("POST", `/queues/taskpilot-kb-index/dead-letters/${messageId}/requeue`);
+    expect(await requeued.json()).toEqual({ queue: "taskpilot-kb-index", requeued: [messageId], alreadyRequeued: [] } satisfies RequeueResult);
+    const indexed = await vi.waitFor(
+      async () => {
+        const d = (await detail(owner, doc.id)).document;
+        if (d.status !== "indexed") throw new Error(`not indexed yet: ${d.status}`);
+        return d;
+      },
+      { timeout: 20_000, interval: 50 },
+    );
+    expect(indexed).toMatchObject({ status: "indexed", error: null });
   });
 
   it("requeue of everything pending sends each once; an unknown queue is 404 unknown_queue naming the queues; an unknown id is 404 dead_letter_not_found", async () => {

@@ -23,7 +23,7 @@ import { disconnectIntegration } from "../integrations/disconnect";
 import { isProviderId, PROVIDER_IDS, providerSpec, type ProviderId } from "../integrations/providers";
 import { forceRefresh } from "../integrations/refresh";
 import { toIntegration, toIntegrationEvent } from "../integrations/view";
-import { isQueueName, QUEUE_NAMES, queueBinding, type QueueName } from "../ops/queues";
+import { isQueueName, prepareRequeue, QUEUE_NAMES, queueBinding, type QueueName } from "../ops/queues";
 import type { WebhookMessage } from "../webhooks/consumer";
 
 /** Operators only: the role is read from D1 on every admin request (never cached), so a revoked admin is out at once. */
@@ -138,7 +138,9 @@ async function requeue(c: Context<AdminBindings>, queue: QueueName, rows: DeadLe
       continue;
     }
     try {
-      await queueBinding(c.env, queue).send(JSON.parse(claimed.body));
+      const body: unknown = JSON.parse(claimed.body);
+      await prepareRequeue(c.env, queue, body, now);
+      await queueBinding(c.env, queue).send(body);
     } catch (e) {
       await releaseRequeue(db, row.id);
       log("error", "dead_letter_requeue_failed", { queue, messageId: row.id, error: e instanceof Error ? e.message : String(e) });

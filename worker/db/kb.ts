@@ -103,6 +103,16 @@ export async function markKbFailed(db: Database, id: string, error: string, now:
   return row;
 }
 
+/** A `failed` document back to `pending`, its error cleared (a dead letter requeued by an operator); undefined when it was not failed. */
+export async function reviveFailedKbDocument(db: Database, userId: string, id: string, now: Date): Promise<KbDocumentRow | undefined> {
+  const [row] = await db
+    .update(kbDocuments)
+    .set({ status: "pending", error: null, progress: 0, attempts: 0, indexingStartedAt: null, updatedAt: now })
+    .where(and(eq(kbDocuments.id, id), eq(kbDocuments.userId, userId), eq(kbDocuments.status, "failed")))
+    .returning();
+  return row;
+}
+
 /** Back to `pending` for another run (the cron pass's retry, a reindex). */
 export async function requeueKbDocument(db: Database, id: string, now: Date): Promise<void> {
   await db.update(kbDocuments).set({ status: "pending", progress: 0, indexingStartedAt: null, updatedAt: now }).where(eq(kbDocuments.id, id));

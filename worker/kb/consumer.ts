@@ -1,7 +1,7 @@
 import type { Env } from "../env";
 import { log } from "../http/log";
-import { registerConsumer } from "../ops/queues";
-import { defaultIndexingDeps, failFromDeadLetter, indexDocument, type IndexingDeps } from "./pipeline";
+import { registerConsumer, registerRequeuePreparer } from "../ops/queues";
+import { defaultIndexingDeps, failFromDeadLetter, indexDocument, reviveFromDeadLetter, type IndexingDeps } from "./pipeline";
 import { IndexMessage } from "./queue";
 
 /** Seconds before a failed run is tried again: 10, 20, 40 … capped at 5 minutes. */
@@ -41,3 +41,7 @@ export async function consumeKbIndex(batch: MessageBatch<unknown>, env: Env, dep
 }
 
 registerConsumer("taskpilot-kb-index", (batch, env) => consumeKbIndex(batch, env));
+registerRequeuePreparer("taskpilot-kb-index", async (env, body, now) => {
+  const parsed = IndexMessage.safeParse(body);
+  if (parsed.success) await reviveFromDeadLetter(env, parsed.data, now);
+});

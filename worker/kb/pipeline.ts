@@ -8,6 +8,7 @@ import {
   findKbDocument,
   listKbChunkIds,
   markKbFailed,
+  reviveFailedKbDocument,
   noteKbAttemptError,
   replaceKbText,
   setKbProgress,
@@ -183,6 +184,12 @@ export async function failFromDeadLetter(env: Env, message: IndexMessage, now: D
   if (!doc || (doc.status !== "pending" && doc.status !== "indexing")) return;
   const reason = `Indexing failed after ${doc.attempts} attempts: ${doc.error ?? "the indexer stopped without a reason"}. Delete the document and upload it again, or try later.`;
   if (await markKbFailed(db, doc.id, reason, now)) await tell(env, doc.userId, doc.id, "failed", reason);
+}
+
+/** An operator requeued the dead letter of a failed document: it is pending again, and its owner's tabs say so. */
+export async function reviveFromDeadLetter(env: Env, message: IndexMessage, now: Date): Promise<void> {
+  const doc = await reviveFailedKbDocument(database(env), message.userId, message.documentId, now);
+  if (doc) await tell(env, doc.userId, doc.id, "pending", "Queued for indexing again.");
 }
 
 export { tell as announceKbStatus };

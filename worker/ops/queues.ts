@@ -31,6 +31,22 @@ export function queueBinding(env: Env, queue: QueueName): Queue {
   return env[QUEUE_BINDINGS[queue]];
 }
 
+/**
+ * What a feature does before one of its dead letters goes back onto its
+ * queue: put what its dead-letter handling marked failed back into the
+ * state its consumer works on (a failed document back to pending).
+ */
+export type RequeuePreparer = (env: Env, body: unknown, now: Date) => Promise<void>;
+const preparers: Partial<Record<QueueName, RequeuePreparer>> = {};
+
+export function registerRequeuePreparer(queue: QueueName, prepare: RequeuePreparer): void {
+  preparers[queue] = prepare;
+}
+
+export async function prepareRequeue(env: Env, queue: QueueName, body: unknown, now: Date): Promise<void> {
+  await preparers[queue]?.(env, body, now);
+}
+
 /** Queue name → consumer. Each feature registers its own consumer here. */
 const consumers: Record<string, QueueConsumer> = {};
 
