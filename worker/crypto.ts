@@ -57,3 +57,8 @@ export function randomBase64Url(length: number): string {
 export async function sha256Hex(text: string): Promise<string> {
   return hex(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
 }
+
+/** A presented bearer secret against the configured one, both hashed first, so the comparison takes the same time whatever the lengths. */
+export async function sameSecret(presented: string, expected: string): Promise<boolean> {
+  return constantTimeEqual(await sha256Hex(presented), await sha256Hex(expected));
+}

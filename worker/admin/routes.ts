@@ -9,7 +9,7 @@ import { AdminUserParam, DeadLetterQuery, type AdminIntegrations, type DeadLette
 import { deleteAccount } from "../auth/account-deletion";
 import { buildAccountExport } from "../auth/account-export";
 import { publicUser } from "../auth/session";
-import { constantTimeEqual, sha256Hex } from "../crypto";
+import { sameSecret } from "../crypto";
 import { listAudit } from "../db/audit";
 import { database } from "../db/client";
 import { claimRequeue, findDeadLetter, listDeadLetters, releaseRequeue, type DeadLetterRow } from "../db/dead-letters";
@@ -34,11 +34,6 @@ export const requireAdmin: MiddlewareHandler<AppBindings> = async (c, next) => {
 };
 
 type AdminBindings = AppBindings & { Variables: AppBindings["Variables"] & { actor: AuditWho } };
-
-/** Hashed first, so the comparison takes the same time whatever the lengths. */
-async function sameSecret(presented: string, expected: string): Promise<boolean> {
-  return constantTimeEqual(await sha256Hex(presented), await sha256Hex(expected));
-}
 
 /** The name an operator's command gave (`X-TaskPilot-Operator`, the CLI sends $USER): a label in the audit log, not a credential. */
 function operatorName(c: Context): string | null {

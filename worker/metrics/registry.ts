@@ -1,4 +1,4 @@
-import { PROVIDER_IDS } from "../integrations/providers";
+import { ProviderName } from "../contract/integrations";
 
 /**
  * Every metric the worker exposes at `GET /api/metrics`, in one place: name,
@@ -27,7 +27,8 @@ export interface MetricDefinition {
 /** What a value outside its label's set becomes. */
 export const OTHER = "other";
 
-const PROVIDERS = PROVIDER_IDS;
+// From the contract, not worker/integrations: the socket hub records metrics, and realtime knows nothing of integrations.
+const PROVIDERS = ProviderName.options;
 const WEBHOOK_PROVIDERS = ["github", "slack"] as const;
 /** Every queue of wrangler.toml (a `-dlq` queue is counted under its queue, as `dead_lettered`). */
 export const METRIC_QUEUES = ["taskpilot-kb-index", "taskpilot-spec-exec", "taskpilot-pr-create", "taskpilot-webhooks"] as const;

@@ -1,17 +1,12 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { requireAdmin } from "../admin/routes";
 import { requireUser } from "../auth/middleware";
-import { constantTimeEqual, sha256Hex } from "../crypto";
+import { sameSecret } from "../crypto";
 import { AppError } from "../errors";
 import { log } from "../http/log";
 import type { AppBindings } from "../http/types";
 import { readAllShards } from "./record";
 import { CONTENT_TYPE, renderMetrics, sumSamples } from "./render";
-
-/** Both hashed first, so the comparison takes the same time whatever the lengths. */
-async function sameSecret(presented: string, expected: string): Promise<boolean> {
-  return constantTimeEqual(await sha256Hex(presented), await sha256Hex(expected));
-}
 
 /**
  * A scraper with `Authorization: Bearer <METRICS_TOKEN>` (when the token is
