@@ -1,7 +1,7 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { unstable_readConfig } from "wrangler";
 import { PROJECT_ROOT } from "../../scripts/lib/dev-server.mjs";
 import { runNode } from "./cli";
@@ -13,10 +13,9 @@ import { startFakeCloudflareApi, type FakeCloudflareApi } from "./fake-cloudflar
 const PROVISION = join(PROJECT_ROOT, "scripts", "provision.mjs");
 const dirs: string[] = [];
 const apis: FakeCloudflareApi[] = [];
-afterEach(async () => {
+// After all of them: the cases run concurrently, so one finishing must not close another's API.
+afterAll(async () => {
   for (const api of apis.splice(0)) await api.close();
-});
-afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -72,9 +71,11 @@ function changedLines(before: string, after: string): string[] {
 
 const TIMEOUT = 600_000;
 
-describe("npm run provision", () => {
+// Each case has its own fake API and copy of wrangler.toml, so they run side by side (a wrangler call is a
+// process that spends much of its time starting up).
+describe.concurrent("npm run provision", () => {
   it(
-    "creates every resource production binds, writes the D1 and KV ids into [env.production] only, and a second run creates nothing and leaves the file byte-identical",
+    "a failing create exits non-zero naming what failed and writes no id for it; the next run creates only what is missing and writes the D1 and KV ids into [env.production] only; a third run creates nothing and leaves the file byte-identical",
     async () => {
       // Three queues per page, so the queue list is read over several pages.
       const api = await fakeApi({ queuePageSize: 3 });
@@ -83,9 +84,26 @@ describe("npm run provision", () => {
       const want = expected(config);
       expect(want.queues.filter((q) => q.endsWith("-dlq")).length).toBeGreaterThanOrEqual(4);
 
+      // 1. The KV namespace cannot be created.
+      api.failWhen(/^POST \/storage\/kv\/namespaces$/);
+      const failed = await provision(config, credentials(api));
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toContain("Could not create KV namespace taskpilot-oauth-kv (binding OAUTH_KV)");
+      expect(failed.stderr).toContain("Internal error");
+      expect(failed.stderr).toContain("npm run provision");
+      expect(api.state.kv).toEqual([]);
+      const afterFailure = unstable_readConfig({ config, env: "production" });
+      expect(afterFailure.kv_namespaces[0]!.id).toBe("00000000000000000000000000000000");
+      // What did get made before the failure keeps its id.
+      for (const d of api.state.d1) expect(afterFailure.d1_databases[0]!.database_id).toBe(d.uuid);
+      const madeBefore = api.creates();
+
+      // 2. The cause is gone: the next run makes only what is missing.
+      api.clearFailures();
       const first = await provision(config, credentials(api));
       expect(first.code, `${first.stdout}\n${first.stderr}`).toBe(0);
       expect(api.unhandled).toEqual([]);
+      expect(api.creates()).toBeGreaterThan(madeBefore);
       expect(api.state.d1.map((d) => d.name)).toEqual(want.d1);
       expect(api.state.kv.map((k) => k.title)).toEqual(want.kv.map((b: string) => `taskpilot-${b.toLowerCase().replace(/_/g, "-")}`));
       expect(api.state.r2.map((b) => b.name)).toEqual(want.r2);
@@ -103,14 +121,16 @@ describe("npm run provision", () => {
       const dev = unstable_readConfig({ config });
       expect(dev.d1_databases[0]!.database_id).toBe("00000000-0000-4000-8000-000000000000");
 
+      // 3. Everything exists: nothing is created and the file is left as it is.
       const creates = api.creates();
       const posts = api.requests.filter((r) => r.startsWith("POST")).length;
-      const second = await provision(config, credentials(api));
-      expect(second.code, `${second.stdout}\n${second.stderr}`).toBe(0);
-      expect(second.stdout).toContain("Nothing to do");
+      const again = await provision(config, credentials(api));
+      expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
+      expect(again.stdout).toContain("Nothing to do");
       expect(api.creates()).toBe(creates);
       expect(api.requests.filter((r) => r.startsWith("POST")).length).toBe(posts);
       expect(api.state.d1).toHaveLength(1);
+      expect(api.state.kv).toHaveLength(1);
       expect(api.state.queues).toHaveLength(want.queues.length);
       expect(readFileSync(config, "utf8")).toBe(written);
     },
@@ -135,39 +155,6 @@ describe("npm run provision", () => {
       expect(run.stdout).toContain("npx wrangler vectorize create-metadata-index taskpilot-kb --propertyName documentId --type string");
       expect(run.stdout).toContain("database_id of DB = (the new database's id)");
       expect(run.stdout).toContain("nothing was created and no file was changed");
-    },
-    TIMEOUT,
-  );
-
-  it(
-    "a failing create exits non-zero naming what failed, writes no id for it, and the next run creates only what is missing",
-    async () => {
-      const api = await fakeApi();
-      api.failWhen(/^POST \/storage\/kv\/namespaces$/);
-      const config = tempConfig();
-      const run = await provision(config, credentials(api));
-      expect(run.code).toBe(1);
-      expect(run.stderr).toContain("Could not create KV namespace taskpilot-oauth-kv (binding OAUTH_KV)");
-      expect(run.stderr).toContain("Internal error");
-      expect(run.stderr).toContain("npm run provision");
-      expect(api.state.kv).toEqual([]);
-      const afterFailure = unstable_readConfig({ config, env: "production" });
-      expect(afterFailure.kv_namespaces[0]!.id).toBe("00000000000000000000000000000000");
-      // What did get made before the failure keeps its id.
-      for (const d of api.state.d1) expect(afterFailure.d1_databases[0]!.database_id).toBe(d.uuid);
-
-      api.clearFailures();
-      const made = api.state.queues.length + api.state.d1.length + api.state.r2.length;
-      const again = await provision(config, credentials(api));
-      expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
-      expect(api.state.d1).toHaveLength(1);
-      expect(api.state.kv).toHaveLength(1);
-      expect(api.state.r2).toHaveLength(1);
-      expect(api.state.queues).toHaveLength(expected(config).queues.length);
-      expect(api.creates()).toBeGreaterThan(made);
-      const done = unstable_readConfig({ config, env: "production" });
-      expect(done.kv_namespaces[0]!.id).toBe(api.state.kv[0]!.id);
-      expect(done.d1_databases[0]!.database_id).toBe(api.state.d1[0]!.uuid);
     },
     TIMEOUT,
   );
