@@ -40,13 +40,31 @@ function tail(output) {
   return lines.slice(-12).map((l) => `  ${l}`).join("\n");
 }
 
+/** wrangler calls still running: when provision exits early (a failed list or create), they are stopped with it, not left behind. */
+const running = new Set();
+process.on("exit", () => {
+  for (const child of running) {
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+});
+// Ctrl-C or a kill: exit through the handler above (the wrangler calls are in their own process groups).
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(signal === "SIGINT" ? 130 : 143));
+
 function run(args) {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [WRANGLER, ...args], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_SEND_ERROR_REPORTS: "false", WRANGLER_HIDE_BANNER: "true" },
       stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group, so wrangler's own child process is stopped with it.
+      detached: true,
     });
+    running.add(child);
+    child.on("exit", () => running.delete(child));
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
