@@ -3,7 +3,7 @@
 // what a developer runs.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,7 +21,19 @@ export const OFFLINE_ENV = {
 /** Builds web/ into dist/web, the assets directory wrangler serves. */
 export async function buildWeb({ quiet = false } = {}) {
   const { build } = await import("vite");
-  await build({ configFile: join(PROJECT_ROOT, "vite.config.ts"), logLevel: quiet ? "warn" : "info" });
+  // Built beside dist/web and then moved into place: a running `wrangler dev` serves dist/web, and a build that
+  // empties it in place leaves that server answering 404 for every asset until something else changes.
+  const web = join(PROJECT_ROOT, "dist", "web");
+  const next = join(PROJECT_ROOT, "dist", `.web-${process.pid}-${randomBytes(4).toString("hex")}`);
+  try {
+    await build({ configFile: join(PROJECT_ROOT, "vite.config.ts"), logLevel: quiet ? "warn" : "info", build: { outDir: next, emptyOutDir: true } });
+    const old = existsSync(web) ? `${next}-old` : undefined;
+    if (old) renameSync(web, old);
+    renameSync(next, web);
+    if (old) rmSync(old, { recursive: true, force: true });
+  } finally {
+    rmSync(next, { recursive: true, force: true });
+  }
 }
 
 /** Fresh secrets: a 32-byte JWT key and one 32-byte AES-256-GCM key with id k1. */

@@ -16,6 +16,7 @@ describe("retention policy", () => {
       expiredBefore: now,
       rateLimitWindowsBefore: new Date("2026-02-28T12:00:00.000Z"),
       webhookDeliveriesBefore: new Date("2026-01-30T12:00:00.000Z"),
+      deadLettersBefore: new Date("2026-01-30T12:00:00.000Z"),
     });
   });
 

@@ -40,6 +40,8 @@ const range = (from: number, through: number) => Array.from({ length: through - 
 
 afterEach(() => vi.restoreAllMocks());
 
+const DAY_MS = 86_400_000;
+
 describe("retention pass (cron, clock from the scheduled controller)", () => {
   it(`drops history older than ${RETENTION.eventsMs / DAY} days but keeps each user's newest ${KEEP_AT_LEAST} ids whatever their age`, async () => {
     const cutoff = T - RETENTION.eventsMs;
@@ -144,7 +146,7 @@ describe("retention pass (cron, clock from the scheduled controller)", () => {
     expect((await problemOf(await refresh(next))).code).toBe("refresh_token_revoked");
   });
 
-  it("drops realtime tickets once expired or used, OAuth states once expired, rate-limit windows after a day, and webhook deliveries after 30 days", async () => {
+  it("drops realtime tickets once expired or used, OAuth states once expired, rate-limit windows after a day, webhook deliveries after 30 days, and dead letters 30 days after they were last seen", async () => {
     const u = await createUser("ret");
     const tickets: Array<[string, number, number | null]> = [
       ["expired", T - 1, null],
@@ -170,6 +172,11 @@ describe("retention pass (cron, clock from the scheduled controller)", () => {
         .bind(`${u.id}:${name}`, `${u.id}:${name}`, received)
         .run();
     }
+    for (const [name, seen, requeued] of [["old", T - RETENTION.deadLettersMs - 1, null], ["old-requeued", T - RETENTION.deadLettersMs - 1, T - 1], ["recent", T - RETENTION.deadLettersMs, null]] as const) {
+      await env.DB.prepare("INSERT INTO dead_letters (id, queue, body, attempts, first_seen_at, last_seen_at, requeued_at) VALUES (?, 'taskpilot-webhooks', '{}', 1, ?, ?, ?)")
+        .bind(`${u.id}:${name}`, seen - DAY_MS, seen, requeued)
+        .run();
+    }
     for (const [name, start] of [["old", T - RETENTION.rateLimitWindowsMs - 1], ["current", T - RETENTION.rateLimitWindowsMs]] as const) {
       await env.DB.prepare("INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, 1)").bind(`${u.id}:${name}`, start).run();
     }
@@ -181,5 +188,6 @@ describe("retention pass (cron, clock from the scheduled controller)", () => {
     expect(await names("SELECT state_hash AS k FROM oauth_states WHERE state_hash LIKE ?")).toEqual(["live"]);
     expect(await names("SELECT key AS k FROM rate_limits WHERE key LIKE ?")).toEqual(["current"]);
     expect(await names("SELECT id AS k FROM webhook_deliveries WHERE id LIKE ?")).toEqual(["recent"]);
+    expect(await names("SELECT id AS k FROM dead_letters WHERE id LIKE ?")).toEqual(["recent"]);
   });
 });

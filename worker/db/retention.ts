@@ -1,7 +1,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Database } from "./client";
-import { events, integrationEvents, oauthStates, rateLimits, realtimeTickets, refreshFamilies, refreshTokens, webhookDeliveries } from "./schema";
+import { deadLetters, events, integrationEvents, oauthStates, rateLimits, realtimeTickets, refreshFamilies, refreshTokens, webhookDeliveries } from "./schema";
 
 /**
  * The retention purges (policy and schedule: worker/ops/README.md). Each
@@ -45,6 +45,11 @@ export function purgeOldIntegrationEvents(db: Database, before: Date, limit: num
 /** Webhook deliveries received before `before`, whatever became of them. */
 export function purgeOldWebhookDeliveries(db: Database, before: Date, limit: number): Promise<number> {
   return deleteBatch(db, webhookDeliveries, sql`${webhookDeliveries.receivedAt} < ${before.getTime()}`, limit);
+}
+
+/** Dead letters last seen before `before`, requeued or not. */
+export function purgeOldDeadLetters(db: Database, before: Date, limit: number): Promise<number> {
+  return deleteBatch(db, deadLetters, sql`${deadLetters.lastSeenAt} < ${before.getTime()}`, limit);
 }
 
 /** Refresh tokens spent before `before` (the caller makes sure their logins have ended, see worker/ops/retention.ts). */

@@ -5,6 +5,7 @@ import {
   purgeExpiredOAuthStateRows,
   purgeOldEvents,
   purgeOldIntegrationEvents,
+  purgeOldDeadLetters,
   purgeOldWebhookDeliveries,
   purgeRateLimitWindows,
   purgeSpentRefreshTokens,
@@ -32,6 +33,8 @@ export const RETENTION = {
   endedLoginsMs: 30 * DAY,
   /** Webhook deliveries, processed or failed: long enough to investigate and replay, not an archive of payloads. */
   webhookDeliveriesMs: 30 * DAY,
+  /** Dead letters, requeued or not, after they were last seen: long enough to fix the cause and requeue (queues keep messages for at most 14 days). */
+  deadLettersMs: 30 * DAY,
   /** Longer than any rate-limit window. */
   rateLimitWindowsMs: DAY,
 } as const;
@@ -49,6 +52,7 @@ export interface RetentionCutoffs {
   expiredBefore: Date;
   rateLimitWindowsBefore: Date;
   webhookDeliveriesBefore: Date;
+  deadLettersBefore: Date;
 }
 
 /** Pure: the cutoffs for a pass at `now` (the cron passes its scheduled time, tests any time they like). */
@@ -62,6 +66,7 @@ export function retentionCutoffs(now: Date): RetentionCutoffs {
     expiredBefore: now,
     rateLimitWindowsBefore: ago(RETENTION.rateLimitWindowsMs),
     webhookDeliveriesBefore: ago(RETENTION.webhookDeliveriesMs),
+    deadLettersBefore: ago(RETENTION.deadLettersMs),
   };
 }
 
@@ -95,6 +100,7 @@ export type PurgeName =
   | "oauth_states"
   | "rate_limit_windows"
   | "webhook_deliveries"
+  | "dead_letters"
   | "audit_log";
 
 /**
@@ -114,6 +120,7 @@ export async function runRetention(db: Database, now: Date, auditRetentionDays =
     ["oauth_states", (n) => purgeExpiredOAuthStateRows(db, c.expiredBefore, n)],
     ["rate_limit_windows", (n) => purgeRateLimitWindows(db, c.rateLimitWindowsBefore, n)],
     ["webhook_deliveries", (n) => purgeOldWebhookDeliveries(db, c.webhookDeliveriesBefore, n)],
+    ["dead_letters", (n) => purgeOldDeadLetters(db, c.deadLettersBefore, n)],
     ["audit_log", (n) => purgeAuditBefore(db, auditBefore, n)],
   ];
   const results: Partial<Record<PurgeName, DrainResult>> = {};
