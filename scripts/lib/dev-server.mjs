@@ -3,9 +3,10 @@
 // what a developer runs.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { appendFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { dirname, join, resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -18,18 +19,36 @@ export const OFFLINE_ENV = {
   WRANGLER_SEND_ERROR_REPORTS: "false",
 };
 
+/** Every file of `a` and `b`, by relative path, with the same bytes. */
+function sameTree(a, b) {
+  if (!existsSync(b)) return false;
+  const files = (dir) => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))).sort();
+  const left = files(a);
+  const right = files(b);
+  return left.length === right.length && left.every((f, i) => f === right[i] && readFileSync(join(a, f)).equals(readFileSync(join(b, f))));
+}
+
 /** Builds web/ into dist/web, the assets directory wrangler serves. */
 export async function buildWeb({ quiet = false } = {}) {
   const { build } = await import("vite");
-  // Built beside dist/web and then moved into place: a running `wrangler dev` serves dist/web, and a build that
-  // empties it in place leaves that server answering 404 for every asset until something else changes.
+  // Built beside dist/web, and moved into place only when it differs: a running `wrangler dev` serves dist/web, and
+  // a build that empties or replaces that directory under it leaves it answering 404 until something else changes
+  // (a deploy dry run, or the browser tests' setup, rebuilding what is already there).
   const web = join(PROJECT_ROOT, "dist", "web");
-  const next = join(PROJECT_ROOT, "dist", `.web-${process.pid}-${randomBytes(4).toString("hex")}`);
+  // Outside the project: wrangler dev reloads on changes inside it.
+  const next = mkdtempSync(join(tmpdir(), "taskpilot-web-"));
   try {
     await build({ configFile: join(PROJECT_ROOT, "vite.config.ts"), logLevel: quiet ? "warn" : "info", build: { outDir: next, emptyOutDir: true } });
-    const old = existsSync(web) ? `${next}-old` : undefined;
-    if (old) renameSync(web, old);
-    renameSync(next, web);
+    if (sameTree(next, web)) return;
+    const staged = `${web}.next`;
+    rmSync(staged, { recursive: true, force: true });
+    cpSync(next, staged, { recursive: true });
+    const old = existsSync(web) ? `${web}.old` : undefined;
+    if (old) {
+      rmSync(old, { recursive: true, force: true });
+      renameSync(web, old);
+    }
+    renameSync(staged, web);
     if (old) rmSync(old, { recursive: true, force: true });
   } finally {
     rmSync(next, { recursive: true, force: true });
