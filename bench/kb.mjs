@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { round2, summarize } from "./stats.mjs";
+import { round2, seededRandom, summarize } from "./stats.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const KB_SCALES = (process.env.BENCH_KB_SCALES ?? "1000,10000,100000").split(",").map(Number);
@@ -20,18 +20,6 @@ const INGEST_MB = Number(process.env.BENCH_KB_INGEST_MB ?? 8);
 /** Sections per synthetic document in the scale runs: each heading starts a chunk, so a document is this many chunks. */
 const SECTIONS_PER_DOC = 1000;
 const TARGETS = { hybridP95MsAt10k: 30, recallAt10: 0.98, ingestMBps: 2 };
-
-/** A deterministic pseudo-random source (mulberry32), so every run searches the same corpus with the same queries. */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * 5,000 English-shaped words: common nouns, then their inflections and compounds (so a query word has
@@ -228,7 +216,7 @@ async function recallAt10(base, token, texts, embedder, list) {
 }
 
 export async function kbBench(server, register, progress) {
-  const rand = random(20261205);
+  const rand = seededRandom(20261205);
   const pick = zipfPicker(vocabulary(rand), rand);
   const { LocalEmbedder } = await loadEmbedder();
   const embedder = new LocalEmbedder();

@@ -23,7 +23,7 @@ import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
 import WebSocket from "ws";
-import { percentile, round2 } from "./stats.mjs";
+import { percentile, round2, seededRandom } from "./stats.mjs";
 
 export const LOAD_DEFAULTS = { users: 100, durationSeconds: 30, seed: 1, thinkMs: 100 };
 /** The mix: each call a user makes is one of these, drawn with these weights from the user's own seeded source. */
@@ -43,18 +43,6 @@ const SETTLE_MS = 10_000;
 const PASSWORD = "load bench password 123";
 const WORDS = ("harbour lighthouse orchard garden river bridge market station engine signal harvest winter summer letter ledger invoice " +
   "report meeting budget project contract customer product order shipment warehouse schedule deadline review release feature design").split(" ");
-
-/** mulberry32: a small deterministic source, so a seed gives the same mix, think times and documents every run. */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pick = (rand, list) => list[Math.floor(rand() * list.length)];
 
@@ -207,7 +195,7 @@ async function connect(base, token) {
 
 /** Register, connect, open a session and seed one indexed notes document: everything before the clock starts. */
 async function setUpUser(base, i, seed) {
-  const rand = random(seed * 1_000_003 + i);
+  const rand = seededRandom(seed * 1_000_003 + i);
   const ip = userAddress(i);
   const email = `load-${seed}-${i}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}@example.test`;
   const { accessToken: token } = await must(base, "/api/auth/register", { method: "POST", ip, body: { email, password: PASSWORD } });
