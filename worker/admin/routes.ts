@@ -1,6 +1,6 @@
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { z } from "zod";
-import { requireUser } from "../auth/middleware";
+import { bearerIsSecret, requireUser } from "../auth/middleware";
 import { WebhookDelivery } from "../contract/webhooks";
 import { findUserByEmail, findUserById, type UserRow } from "../db/accounts";
 import { audit, requestFrom, type AuditWho } from "../audit/audit";
@@ -9,7 +9,6 @@ import { AdminUserParam, DeadLetterQuery, type AdminIntegrations, type DeadLette
 import { deleteAccount } from "../auth/account-deletion";
 import { buildAccountExport } from "../auth/account-export";
 import { publicUser } from "../auth/session";
-import { sameSecret } from "../crypto";
 import { listAudit } from "../db/audit";
 import { database } from "../db/client";
 import { claimRequeue, findDeadLetter, listDeadLetters, releaseRequeue, type DeadLetterRow } from "../db/dead-letters";
@@ -48,9 +47,7 @@ function operatorName(c: Context): string | null {
  * token, so a wrong operator token is 401 `invalid_token`.
  */
 export const requireAdminOrOperator: MiddlewareHandler<AdminBindings> = async (c, next) => {
-  const adminToken = c.get("config").adminToken;
-  const presented = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
-  if (adminToken && presented && (await sameSecret(presented, adminToken))) {
+  if (await bearerIsSecret(c, c.get("config").adminToken)) {
     c.set("actor", { type: "operator", id: operatorName(c) });
     await next();
     return;

@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { requireConfig } from "../config";
+import { sameSecret } from "../crypto";
 import { userExists } from "../db/accounts";
 import { database } from "../db/client";
 import { AppError } from "../errors";
@@ -12,18 +13,28 @@ const challenge = { headers: { "WWW-Authenticate": `Bearer realm="taskpilot", er
 /** The 401 for a token that is bad, or good but for an account that no longer exists: either way the client signs out. */
 export const invalidToken = () => new AppError(401, "invalid_token", "The access token is not valid.", challenge);
 
+/** The value of `Authorization: Bearer <value>`, if the request has one. */
+export function bearerOf(c: Context): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
+}
+
+/** Whether the bearer is `secret` (a configured operator or scraper token; none configured never matches), compared in constant time. */
+export async function bearerIsSecret(c: Context, secret: string | undefined): Promise<boolean> {
+  const presented = bearerOf(c);
+  return Boolean(secret && presented && (await sameSecret(presented, secret)));
+}
+
 /** The signed-in user of a request with a valid `Authorization: Bearer <access token>`, else 401 problem+json. */
 async function bearerUser(c: Context<AppBindings>): Promise<string> {
   const cfg = c.get("config");
-  const header = c.req.header("authorization") ?? "";
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match) {
+  const token = bearerOf(c);
+  if (!token) {
     throw new AppError(401, "unauthorized", "Sign in first: this route needs an access token.", {
       headers: { "WWW-Authenticate": 'Bearer realm="taskpilot"' },
     });
   }
   const secret = requireConfig(cfg, "JWT_SECRET", cfg.jwtSecret);
-  const result = await verifyAccessToken(secret, match[1]!);
+  const result = await verifyAccessToken(secret, token);
   if (!result.ok) {
     if (result.reason === "expired") throw new AppError(401, "token_expired", "The access token has expired.", challenge);
     throw invalidToken();

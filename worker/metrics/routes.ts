@@ -1,7 +1,6 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { requireAdmin } from "../admin/routes";
-import { requireUser } from "../auth/middleware";
-import { sameSecret } from "../crypto";
+import { bearerIsSecret, requireUser } from "../auth/middleware";
 import { AppError } from "../errors";
 import { log } from "../http/log";
 import type { AppBindings } from "../http/types";
@@ -15,9 +14,7 @@ import { CONTENT_TYPE, renderMetrics, sumSamples } from "./render";
  * 401 `unauthorized`, a signed-in non-admin 403 `admin_only`.
  */
 const scraperOrAdmin: MiddlewareHandler<AppBindings> = async (c, next) => {
-  const token = c.get("config").metricsToken;
-  const presented = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
-  if (token && presented && (await sameSecret(presented, token))) {
+  if (await bearerIsSecret(c, c.get("config").metricsToken)) {
     await next();
     return;
   }
