@@ -37,8 +37,8 @@ export function d1Target(values) {
   ];
 }
 
-/** Runs wrangler with `args` and resolves with its stdout; rejects with its output when it fails. */
-export function wrangler(args, { remote = false } = {}) {
+/** Runs wrangler once with `args` and resolves with its stdout; rejects with its output when it fails. */
+function runWrangler(args, { remote }) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [WRANGLER, ...args], {
       cwd: PROJECT_ROOT,
@@ -51,6 +51,38 @@ export function wrangler(args, { remote = false } = {}) {
     child.stderr.on("data", (d) => (stderr += d));
     child.on("error", reject);
     child.on("exit", (code) => (code === 0 ? resolve(stdout) : reject(new Error(`wrangler ${args.slice(0, 2).join(" ")} exited with ${code}\n${stderr || stdout}`))));
+  });
+}
+
+const BUSY = /SQLITE_BUSY|database is locked/;
+const sleepFor = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs `run` again while it fails because the local database is locked, waiting 0.2, 0.4, 0.8, 1.6 and 3.2 s
+ * between tries, and gives up with the last error after `attempts` tries. A running `npm start` holds the same
+ * SQLite file, and a write of its own at the moment wrangler opens the file makes that open fail with
+ * SQLITE_BUSY before any statement ran; any other failure is thrown at once.
+ */
+export async function retryWhileBusy(run, { attempts = 6, sleep = sleepFor, onRetry = () => undefined } = {}) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (attempt >= attempts || !BUSY.test(String(error?.message ?? error))) throw error;
+      onRetry(attempt);
+      await sleep(100 * 2 ** attempt);
+    }
+  }
+}
+
+/**
+ * Runs wrangler with `args` and resolves with its stdout; rejects with its output when it fails. On the local
+ * database a lock held by a running `npm start` is waited out (retryWhileBusy); the remote one is never retried.
+ */
+export function wrangler(args, { remote = false } = {}) {
+  if (remote) return runWrangler(args, { remote });
+  return retryWhileBusy(() => runWrangler(args, { remote }), {
+    onRetry: () => console.error("The local database is busy (is `npm start` running?); trying again…"),
   });
 }
 
