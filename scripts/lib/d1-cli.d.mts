@@ -1,3 +1,4 @@
+export declare function isBusy(output: unknown): boolean;
 export declare function retryWhileBusy<T>(
   run: () => Promise<T>,
   options?: { attempts?: number; sleep?: (ms: number) => Promise<void>; onRetry?: (attempt: number) => void },

@@ -54,7 +54,8 @@ function runWrangler(args, { remote }) {
   });
 }
 
-const BUSY = /SQLITE_BUSY|database is locked/;
+/** Whether a failure's output says the local SQLite file was locked by another process. */
+export const isBusy = (output) => /SQLITE_BUSY|database is locked/.test(String(output));
 const sleepFor = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -68,7 +69,7 @@ export async function retryWhileBusy(run, { attempts = 6, sleep = sleepFor, onRe
     try {
       return await run();
     } catch (error) {
-      if (attempt >= attempts || !BUSY.test(String(error?.message ?? error))) throw error;
+      if (attempt >= attempts || !isBusy(error?.message ?? error)) throw error;
       onRetry(attempt);
       await sleep(100 * 2 ** attempt);
     }
