@@ -1,4 +1,5 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 /** Fixed, test-only secrets. "k1" (32 × 0x01) encrypts; "k0" (32 × 0x02) is an older key that still decrypts. */
@@ -30,6 +31,10 @@ export default defineConfig(async () => {
   return {
     test: {
       reporters: ["default", "./test/summary-reporter.ts"],
+      // Unit, worker and command-line files run side by side, at least two at a time: a workerd test file spends
+      // about half its time waiting (runtime start, module fetches over the pool's socket), so even a two-core
+      // machine fills its second core. The browser files then run one at a time against their one dev server.
+      maxWorkers: Math.max(2, availableParallelism() - 1),
       projects: [
         {
           test: {
@@ -53,6 +58,17 @@ export default defineConfig(async () => {
             include: ["test/worker/**/*.test.ts"],
             setupFiles: ["./test/worker/setup.ts"],
             globalSetup: ["./test/worker/integrations-oauth-server.ts", "./test/worker/fake-openai-server.ts"],
+          },
+        },
+        {
+          // The command-line scripts run as a person runs them (wrangler, npm run …), each file on its own state
+          // and, when it needs one, its own server: they share nothing, so they run beside the worker files.
+          test: {
+            name: "cli",
+            include: ["test/cli/**/*.test.ts"],
+            environment: "node",
+            testTimeout: 60_000,
+            hookTimeout: 120_000,
           },
         },
         {

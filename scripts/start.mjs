@@ -20,7 +20,7 @@ try {
   await applyMigrations({ quiet: true });
 
   console.log("› Starting wrangler dev…");
-  server = await startDevServer({ port });
+  server = await startDevServer({ port, inspectorPort: null });
 } catch (e) {
   console.error(`\nnpm start failed: ${e instanceof Error ? e.message : e}`);
   process.exit(1);

@@ -23,4 +23,5 @@ export declare function startDevServer(options?: {
   vars?: Record<string, string>;
   quiet?: boolean;
   readyTimeoutMs?: number;
+  inspectorPort?: number | null;
 }): Promise<DevServer>;

@@ -180,11 +180,15 @@ async function waitUntilServing(url, child, timeoutMs, output) {
  * - `persistTo`: separate local state (tests use a temp dir, never the developer's .wrangler/state)
  * - `vars`: extra variables, e.g. fresh secrets for a test run instead of .dev.vars
  * - `quiet`: capture wrangler's output (shown only if it fails) instead of printing it
+ * - `inspectorPort`: the debugger's port; by default a free one the system hands out, because wrangler's own choice
+ *   (9229, or the next port free when it looks) races when two servers start at once and one then fails to bind;
+ *   `null` keeps wrangler's choice (`npm start`, so a debugger finds it where wrangler says)
  */
-export async function startDevServer({ port = 8787, persistTo, vars = {}, quiet = false, readyTimeoutMs = 60_000 } = {}) {
+export async function startDevServer({ port = 8787, persistTo, vars = {}, quiet = false, readyTimeoutMs = 60_000, inspectorPort } = {}) {
   await assertPortFree(port);
   const url = `http://127.0.0.1:${port}`;
   const args = ["dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--show-interactive-dev-session=false", "--test-scheduled"];
+  if (inspectorPort !== null) args.push("--inspector-port", String(inspectorPort ?? (await findFreePort())));
   if (persistTo) args.push("--persist-to", persistTo);
   for (const [key, value] of Object.entries({ PUBLIC_URL: url, ...vars })) args.push("--var", `${key}:${value}`);
 

@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import type { Browser } from "playwright-core";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { launchBrowser, registerInContext, TEST_PASSWORD, uniqueEmail } from "./browser";
-import { runNode } from "./cli";
+import { runNode } from "../cli/run";
 
 const baseUrl = inject("baseUrl");
 const persistTo = inject("persistTo");

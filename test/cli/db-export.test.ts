@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyMigrations, PROJECT_ROOT } from "../../scripts/lib/dev-server.mjs";
-import { d1Execute, runNode, WRANGLER } from "./cli";
+import { d1Execute, runNode, WRANGLER } from "./run";
 
 const run = (args: string[]) => runNode(args);
 const sql = d1Execute;

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { unstable_readConfig } from "wrangler";
 import { PROJECT_ROOT } from "../../scripts/lib/dev-server.mjs";
-import { runNode } from "./cli";
+import { runNode } from "./run";
 import { startFakeCloudflareApi, type FakeCloudflareApi } from "./fake-cloudflare-api";
 
 // `npm run provision` against a fake Cloudflare API (wrangler honours CLOUDFLARE_API_BASE_URL), on a

@@ -62,7 +62,7 @@ describe("wrangler deploy --dry-run", () => {
     const scripts = (JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
     expect(scripts.deploy).toBe("node scripts/deploy.mjs");
     // scripts/deploy.mjs runs `wrangler deploy` with --env production and nothing else picks the environment
-    // (test/e2e/deploy.test.ts runs it with --dry-run).
+    // (test/cli/deploy.test.ts runs it with --dry-run).
     const deploy = readFileSync(join(PROJECT_ROOT, "scripts", "deploy.mjs"), "utf8");
     expect(deploy).toContain('const ENV = "production";');
     expect(deploy).toContain('const target = ["--env", ENV, "--config", configPath];');

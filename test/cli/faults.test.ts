@@ -6,7 +6,7 @@ import { join } from "node:path";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyMigrations, assertPortFree, findFreePort, generateSecrets, startDevServer, type DevServer } from "../../scripts/lib/dev-server.mjs";
-import { d1Execute } from "./cli";
+import { d1Execute } from "./run";
 
 /**
  * The dev server (wrangler dev → workerd) killed with SIGKILL in the middle of an agent turn and of an indexing run,

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyMigrations, findFreePort, generateSecrets, startDevServer, type DevServer } from "../../scripts/lib/dev-server.mjs";
-import { d1Execute, runNode } from "./cli";
+import { d1Execute, runNode } from "./run";
 
 // `npm run admin -- …` as an operator runs it (node scripts/admin.mjs), against one app of its own on a
 // temporary state directory, authenticated with that app's ADMIN_TOKEN; the last test stops the app and

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../scripts/lib/dev-server.mjs";
-import { runNode } from "./cli";
+import { runNode } from "./run";
 
 // `npm run deploy` offline: the dry run builds and bundles production without an account, and a real
 // deploy refuses while wrangler.toml still has the placeholder ids.

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyMigrations, PROJECT_ROOT } from "../../scripts/lib/dev-server.mjs";
-import { d1Execute, runNode } from "./cli";
+import { d1Execute, runNode } from "./run";
 
 const SCRIPT = join(PROJECT_ROOT, "scripts", "keys-rotate.mjs");
 const OLD = "k0:AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=";
