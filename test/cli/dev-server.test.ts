@@ -17,9 +17,9 @@ afterAll(async () => {
 });
 
 describe("startDevServer", () => {
-  it("starts three servers at once, and each serves", async () => {
+  it("starts two servers at once, and both serve", async () => {
     const started = await Promise.all(
-      [1, 2, 3].map(async () => {
+      [1, 2].map(async () => {
         const persistTo = mkdtempSync(join(tmpdir(), "taskpilot-dev-server-"));
         dirs.push(persistTo);
         await applyMigrations({ persistTo, quiet: true });
@@ -32,6 +32,6 @@ describe("startDevServer", () => {
       const health = await fetch(`${server.url}/api/health`);
       expect(health.status, server.output()).toBe(200);
     }
-    expect(new Set(started.map((s) => s.port)).size).toBe(3);
+    expect(new Set(started.map((s) => s.port)).size).toBe(2);
   }, 120_000);
 });
