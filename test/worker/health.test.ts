@@ -49,6 +49,59 @@ describe("GET /api/health", () => {
     }
   });
 
+  describe("the knowledge base's vectors", () => {
+    // Vectorize has no local mode: its binding is stood in for by the one call the check makes.
+    const vectorize = (describe: () => Promise<unknown>) => ({ describe }) as unknown as string;
+    const index1536 = vectorize(async () => ({ dimensions: 1536, vectorCount: 0 }));
+
+    it("are degraded when the embedder the configuration picks makes vectors the Vectorize index refuses (no OPENAI_API_KEY: the 256-dimension local one)", async () => {
+      const res = await fetchWithEnv("https://app.test/api/health", { VECTORIZE: index1536 });
+      expect(res.status).toBe(503);
+      const body = (await res.json()) as { status: string; checks: Record<string, Record<string, unknown>> };
+      expect(body.status).toBe("degraded");
+      expect(body.checks.vectors).toMatchObject({
+        ok: false,
+        status: "failed",
+        backend: "vectorize",
+        embedder: "local-hash-v1",
+        dimensions: 256,
+        indexDimensions: 1536,
+        problem: "dimension_mismatch",
+      });
+    });
+
+    it("are ok once the embedder matches the index (OPENAI_API_KEY set: text-embedding-3-small, 1,536)", async () => {
+      const res = await fetchWithEnv("https://app.test/api/health", { VECTORIZE: index1536, OPENAI_API_KEY: "sk-test-not-used" });
+      const body = (await res.json()) as { status: string; checks: Record<string, Record<string, unknown>> };
+      expect(body.checks.vectors).toMatchObject({ ok: true, backend: "vectorize", dimensions: 1536, indexDimensions: 1536 });
+      expect(body.checks.vectors).not.toHaveProperty("problem");
+      expect([res.status, body.status]).toEqual([200, "ok"]);
+    });
+
+    it("are ok locally, where each user's index takes the recorded embedder's vectors", async () => {
+      const body = (await (await SELF.fetch("https://app.test/api/health")).json()) as { checks: Record<string, Record<string, unknown>> };
+      expect(body.checks.vectors).toMatchObject({ ok: true, backend: "local", embedder: "local-hash-v1", dimensions: 256 });
+      expect(body.checks.vectors).not.toHaveProperty("indexDimensions");
+    });
+
+    it("name a KB_EMBEDDER whose key is missing, and a Vectorize that cannot be asked is failed without its error text", async () => {
+      const missing = (await (await fetchWithEnv("https://app.test/api/health", { KB_EMBEDDER: "openai" })).json()) as { checks: Record<string, Record<string, unknown>> };
+      expect(missing.checks.vectors).toMatchObject({ ok: false, problem: "embedder_unavailable" });
+
+      vi.spyOn(console, "error").mockImplementation(() => undefined);
+      const res = await fetchWithEnv("https://app.test/api/health", {
+        VECTORIZE: vectorize(async () => {
+          throw new Error("VECTOR_GET_ERROR (code = 40002): vectorize.not_found taskpilot-kb");
+        }),
+        OPENAI_API_KEY: "sk-test-not-used",
+      });
+      const text = await res.text();
+      expect(res.status).toBe(503);
+      expect(text).not.toContain("not_found");
+      expect(Object.keys((JSON.parse(text) as { checks: Record<string, object> }).checks.vectors!).sort()).toEqual(["ms", "ok", "status"]);
+    });
+  });
+
   it("answers unknown /api routes with problem+json 404, not the SPA", async () => {
     const res = await SELF.fetch("https://app.test/api/nope");
     expect(res.status).toBe(404);

@@ -49,6 +49,7 @@ export function vectorsAfterUpsert(q: QuietEnv, afterUpsert: () => Promise<void>
     query: real.query.bind(real),
     deleteByIds: real.deleteByIds.bind(real),
     reset: real.reset.bind(real),
+    fixedDimensions: real.fixedDimensions.bind(real),
     async upsert(userId, signature, vectors) {
       await real.upsert(userId, signature, vectors);
       await afterUpsert();

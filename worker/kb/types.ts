@@ -104,4 +104,9 @@ export interface VectorIndex {
    * id; the local index drops everything of the user whatever it is given.
    */
   reset(userId: string, ids: string[]): Promise<void>;
+  /**
+   * The one length of vector the index accepts (Vectorize's, fixed when it was created), or null when it takes
+   * whatever each user's recorded embedder makes (the local index).
+   */
+  fixedDimensions(): Promise<number | null>;
 }

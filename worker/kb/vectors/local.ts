@@ -46,4 +46,9 @@ export class LocalVectorIndex implements VectorIndex {
   async reset(userId: string): Promise<void> {
     await this.#index(userId).reset();
   }
+
+  /** Each user's index takes the dimensions of the embedder recorded with it. */
+  async fixedDimensions(): Promise<null> {
+    return null;
+  }
 }

@@ -21,6 +21,10 @@ export class VectorizeVectorIndex implements VectorIndex {
     return this.#dimensions;
   }
 
+  fixedDimensions(): Promise<number> {
+    return this.#indexDimensions();
+  }
+
   async #check(signature: IndexSignature, length: number): Promise<void> {
     const dimensions = await this.#indexDimensions();
     if (length !== dimensions || signature.dimensions !== dimensions) {
