@@ -61,8 +61,11 @@ describe("signing up, staying signed in, signing out", () => {
     await page.getByRole("button", { name: "Ada Lovelace" }).focus();
     await page.keyboard.press("Enter");
     await page.getByRole("menuitem", { name: "Sign out" }).waitFor();
+    // The menu shows before its first item takes the focus; an arrow pressed in between goes to the button.
+    const focused = () => page.evaluate(() => document.activeElement?.textContent ?? "");
+    await expect.poll(focused).toContain("Settings");
     await page.keyboard.press("ArrowDown");
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toContain("Sign out");
+    await expect.poll(focused).toContain("Sign out");
     await page.keyboard.press("Enter");
     await page.waitForURL("**/login");
     await page.reload();
