@@ -1,9 +1,11 @@
 import { env } from "cloudflare:test";
+import { SignJWT } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { issueAccessToken } from "../../worker/auth/access-token";
 import { USER_CONFIRMATION_TTL_MS } from "../../worker/auth/confirmed-users";
 import { database } from "../../worker/db/client";
 import { deleteAccount } from "./account-helpers";
-import { getMe, problemOf, register } from "./auth-helpers";
+import { getMe, post, problemOf, register } from "./auth-helpers";
 import { api } from "./integrations-helpers";
 
 /** The SQL statements a request sends to D1 (the binding the worker and this test share). */
@@ -102,5 +104,70 @@ describe("the authenticated hot path", () => {
   it("builds one drizzle handle per D1 binding", () => {
     expect(database(env)).toBe(database(env));
     expect(database({ DB: env.DB })).toBe(database(env));
+  });
+});
+
+describe("This wasn't me ends the access tokens already issued", () => {
+  const refused = async (res: Response) => [res.status, (await problemOf(res)).code];
+  const login = async (email: string, password: string) => {
+    const res = await post("/api/auth/login", { email, password });
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { accessToken: string }).accessToken;
+  };
+
+  it("refuses a token from before it on every route at once in this isolate, confirmed reads included; a new sign-in works", async () => {
+    const session = await register();
+    const stolen = session.accessToken;
+    expect((await api(stolen, "GET", "/api/integrations")).status).toBe(200);
+    expect((await api(stolen, "POST", "/api/me/end-everything")).status).toBe(200);
+
+    expect(await refused(await api(stolen, "GET", "/api/integrations"))).toEqual([401, "invalid_token"]);
+    expect(await refused(await getMe(stolen))).toEqual([401, "invalid_token"]);
+    expect(await refused(await api(stolen, "GET", "/api/me/audit"))).toEqual([401, "invalid_token"]);
+    expect(await refused(await api(stolen, "POST", "/api/realtime/ticket"))).toEqual([401, "invalid_token"]);
+    expect(await refused(await api(stolen, "POST", "/api/me/end-everything"))).toEqual([401, "invalid_token"]);
+
+    const fresh = await login(session.user.email, session.password);
+    expect((await api(fresh, "GET", "/api/integrations")).status).toBe(200);
+    expect((await getMe(fresh)).status).toBe(200);
+    expect((await api(fresh, "POST", "/api/realtime/ticket")).status).toBe(200);
+  });
+
+  it("done in another isolate: writes refuse the old token at once, reads once the confirmation runs out; a sign-in made there works here at once", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now());
+    const session = await register();
+    expect((await api(session.accessToken, "GET", "/api/integrations")).status).toBe(200);
+    // As another isolate's "This wasn't me" looks from here: the row's version rises, this isolate's confirmation stays.
+    await env.DB.prepare("update users set session_version = session_version + 1 where id = ?").bind(session.user.id).run();
+
+    expect(await refused(await api(session.accessToken, "POST", "/api/realtime/ticket"))).toEqual([401, "invalid_token"]);
+    // A token issued there, under the new version, is newer than this isolate's confirmation: checked in D1, accepted.
+    const fromThere = await issueAccessToken(env.JWT_SECRET!, session.user.id, 1);
+    expect((await api(fromThere, "GET", "/api/integrations")).status).toBe(200);
+    // That read refreshed the confirmation, so the old token's reads end here too.
+    expect(await refused(await api(session.accessToken, "GET", "/api/integrations"))).toEqual([401, "invalid_token"]);
+
+    const other = await register();
+    expect((await api(other.accessToken, "GET", "/api/integrations")).status).toBe(200);
+    await env.DB.prepare("update users set session_version = session_version + 1 where id = ?").bind(other.user.id).run();
+    expect((await api(other.accessToken, "GET", "/api/integrations")).status).toBe(200);
+    vi.setSystemTime(Date.now() + USER_CONFIRMATION_TTL_MS);
+    expect(await refused(await api(other.accessToken, "GET", "/api/integrations"))).toEqual([401, "invalid_token"]);
+  });
+
+  it("a token whose session version claim is not a whole number of zero or more is refused", async () => {
+    const session = await register();
+    for (const sv of [-1, 1.5, "1", null]) {
+      const token = await new SignJWT({ sv })
+        .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+        .setSubject(session.user.id)
+        .setIssuer("taskpilot")
+        .setAudience("taskpilot-api")
+        .setIssuedAt()
+        .setExpirationTime("5m")
+        .sign(new TextEncoder().encode(env.JWT_SECRET!));
+      expect(await refused(await api(token, "GET", "/api/integrations")), String(sv)).toEqual([401, "invalid_token"]);
+    }
   });
 });

@@ -22,9 +22,10 @@ function signingKey(secret: string): Promise<CryptoKey> {
   return hmacKey.key;
 }
 
-export async function issueAccessToken(secret: string, userId: string, now = Date.now()): Promise<string> {
+/** `sessionVersion`: the user's at issue (the `sv` claim); a token under a lower one than the user's is refused. */
+export async function issueAccessToken(secret: string, userId: string, sessionVersion = 0, now = Date.now()): Promise<string> {
   const iat = Math.floor(now / 1000);
-  return new SignJWT({})
+  return new SignJWT({ sv: sessionVersion })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setSubject(userId)
     .setIssuer(ISSUER)
@@ -34,7 +35,7 @@ export async function issueAccessToken(secret: string, userId: string, now = Dat
     .sign(await signingKey(secret));
 }
 
-export type AccessTokenResult = { ok: true; userId: string } | { ok: false; reason: "expired" | "invalid" };
+export type AccessTokenResult = { ok: true; userId: string; sessionVersion: number } | { ok: false; reason: "expired" | "invalid" };
 
 /**
  * Verifies signature, algorithm, issuer, audience and expiry. The algorithm
@@ -51,7 +52,10 @@ export async function verifyAccessToken(secret: string, token: string, now = Dat
       requiredClaims: ["sub", "iat", "exp"],
     });
     if (typeof payload.sub !== "string" || payload.sub === "") return { ok: false, reason: "invalid" };
-    return { ok: true, userId: payload.sub };
+    // Tokens issued before the claim existed were issued under version 0.
+    const sv = "sv" in payload ? payload.sv : 0;
+    if (typeof sv !== "number" || !Number.isSafeInteger(sv) || sv < 0) return { ok: false, reason: "invalid" };
+    return { ok: true, userId: payload.sub, sessionVersion: sv };
   } catch (e) {
     return { ok: false, reason: e instanceof joseErrors.JWTExpired ? "expired" : "invalid" };
   }

@@ -1,20 +1,19 @@
 /**
- * How long this isolate trusts that a user it has seen in D1 still exists,
- * for read requests only. A deletion in this isolate forgets the user at once;
- * one in another isolate is seen by every write at once (they check D1) and
- * by reads at most this long after, reads that by then find nothing of the
- * account, since its rows went with it.
+ * How long this isolate trusts what it read in D1 about a user (that the account exists, and its session version),
+ * for read requests only. A deletion or "This wasn't me" in this isolate updates it at once; one in another isolate
+ * is seen by every write at once (they check D1) and by reads at most this long after. A deleted account's reads find
+ * nothing by then, its rows gone with it.
  */
 export const USER_CONFIRMATION_TTL_MS = 30_000;
 const CAPACITY = 10_000;
 
 /**
- * Users recently confirmed to exist, so that a read does not pay a D1 round
- * trip only to learn that its correctly signed access token's user is still
- * there. Bounded: the oldest confirmation goes first.
+ * Users recently read from D1, with their session version, so that a read does not pay a D1 round trip only to learn
+ * that its correctly signed access token's user is still there and its logins were not ended. Bounded: the oldest
+ * confirmation goes first.
  */
 export class ConfirmedUsers {
-  private readonly confirmedAt = new Map<string, number>();
+  private readonly confirmed = new Map<string, { at: number; version: number }>();
 
   constructor(
     readonly ttlMs: number,
@@ -22,30 +21,31 @@ export class ConfirmedUsers {
     private readonly now: () => number = () => Date.now(),
   ) {}
 
-  has(userId: string): boolean {
-    const at = this.confirmedAt.get(userId);
-    if (at === undefined) return false;
-    const age = this.now() - at;
-    if (age >= 0 && age < this.ttlMs) return true;
-    this.confirmedAt.delete(userId);
-    return false;
+  /** The session version confirmed within the TTL, or `undefined` (never confirmed, expired, forgotten). */
+  versionOf(userId: string): number | undefined {
+    const entry = this.confirmed.get(userId);
+    if (entry === undefined) return undefined;
+    const age = this.now() - entry.at;
+    if (age >= 0 && age < this.ttlMs) return entry.version;
+    this.confirmed.delete(userId);
+    return undefined;
   }
 
-  confirm(userId: string): void {
+  confirm(userId: string, version: number): void {
     // Re-inserting moves the user to the young end of the Map's order.
-    this.confirmedAt.delete(userId);
-    this.confirmedAt.set(userId, this.now());
-    while (this.confirmedAt.size > this.capacity) {
-      this.confirmedAt.delete(this.confirmedAt.keys().next().value!);
+    this.confirmed.delete(userId);
+    this.confirmed.set(userId, { at: this.now(), version });
+    while (this.confirmed.size > this.capacity) {
+      this.confirmed.delete(this.confirmed.keys().next().value!);
     }
   }
 
   forget(userId: string): void {
-    this.confirmedAt.delete(userId);
+    this.confirmed.delete(userId);
   }
 
   get size(): number {
-    return this.confirmedAt.size;
+    return this.confirmed.size;
   }
 }
 

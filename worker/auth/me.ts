@@ -7,7 +7,7 @@ import { disconnectAllIntegrations } from "../integrations/disconnect";
 import { revokeAllMcpGrants } from "../mcp/consent";
 import { closeUserSockets } from "../realtime/publish";
 import { DeleteAccountBody } from "../contract/auth";
-import { findUserById, revokeAllFamiliesOf } from "../db/accounts";
+import { findUserById, raiseSessionVersion, revokeAllFamiliesOf } from "../db/accounts";
 import { database } from "../db/client";
 import { AppError } from "../errors";
 import type { AppBindings } from "../http/types";
@@ -15,7 +15,7 @@ import { jsonBody, queryParams } from "../http/validate";
 import { ACCOUNT_DELETE_PER_USER, deleteAccount } from "./account-deletion";
 import { buildAccountExport } from "./account-export";
 import { confirmedUsers } from "./confirmed-users";
-import { invalidToken, requireAccessToken } from "./middleware";
+import { invalidToken, requireAccessToken, requireUser, sessionStillValid } from "./middleware";
 import { verifyPassword } from "./password";
 import { enforceRateLimits } from "./rate-limit";
 import { clearRefreshCookie, publicUser } from "./session";
@@ -26,14 +26,18 @@ function accountGone(userId: string): AppError {
   return invalidToken();
 }
 
-/** `/api/me`: the signed-in user's own account. Every route reads the user's row, which is its existence check. */
+/**
+ * `/api/me`: the signed-in user's own account. `GET /api/me` reads the user's row anyway, and that read is its check
+ * of the token (`requireAccessToken`); the others check it as every authenticated route does (`requireUser`).
+ */
 export const me = new Hono<AppBindings>()
-  .use("*", requireAccessToken)
-  .get("/", async (c) => {
+  .get("/", requireAccessToken, async (c) => {
     const user = await findUserById(database(c.env), c.get("userId"));
-    if (!user) throw accountGone(c.get("userId"));
+    if (!user || !sessionStillValid(c.get("tokenSessionVersion"), user.sessionVersion)) throw accountGone(c.get("userId"));
     return c.json({ user: publicUser(user) });
   })
+
+  .use("*", requireUser)
 
   .get("/export", async (c) => {
     const data = await buildAccountExport(database(c.env), c.get("userId"));
@@ -54,13 +58,17 @@ export const me = new Hono<AppBindings>()
 
   /**
    * "This wasn't me": every login of the account ends (refresh tokens
-   * revoked, sockets closed), every integration is disconnected and revoked
-   * at its provider, and every MCP client loses its grant. Access tokens
-   * already issued run out within their 15 minutes.
+   * revoked, the session version raised so access tokens already issued are
+   * refused, sockets closed), every integration is disconnected and revoked
+   * at its provider, and every MCP client loses its grant.
    */
   .post("/end-everything", async (c) => {
     const userId = c.get("userId");
     const db = database(c.env);
+    // First, so a stolen access token stops working before anything else is done.
+    const version = await raiseSessionVersion(db, userId);
+    if (version === undefined) throw accountGone(userId);
+    confirmedUsers.confirm(userId, version);
     const endedLogins = await revokeAllFamiliesOf(db, userId, "ended_by_user");
     const before = (await listIntegrationRows(db, userId)).filter((r) => r.status !== "disconnected").length;
     await disconnectAllIntegrations(c.env, c.get("config"), userId);

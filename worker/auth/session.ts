@@ -69,7 +69,7 @@ async function sessionBody(
   delivery: Delivery,
 ): Promise<AuthSession | CookieSession> {
   const cfg = c.get("config");
-  const accessToken = await issueAccessToken(requireConfig(cfg, "JWT_SECRET", cfg.jwtSecret), user.id);
+  const accessToken = await issueAccessToken(requireConfig(cfg, "JWT_SECRET", cfg.jwtSecret), user.id, user.sessionVersion);
   setCookie(c, REFRESH_COOKIE, refreshToken, {
     httpOnly: true,
     secure: true,

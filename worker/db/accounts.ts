@@ -12,9 +12,23 @@ export async function findUserById(db: Database, id: string): Promise<UserRow | 
   return db.select().from(users).where(eq(users.id, id)).get();
 }
 
-/** A primary-key probe for every authenticated request: the access token outlives nothing that was deleted. */
-export async function userExists(db: Database, id: string): Promise<boolean> {
-  return (await db.select({ id: users.id }).from(users).where(eq(users.id, id)).get()) !== undefined;
+/**
+ * A primary-key probe for every authenticated request: the user's session version, `undefined` when the account is
+ * gone. The access token outlives neither a deletion nor "This wasn't me".
+ */
+export async function userSessionVersion(db: Database, id: string): Promise<number | undefined> {
+  return (await db.select({ v: users.sessionVersion }).from(users).where(eq(users.id, id)).get())?.v;
+}
+
+/** "This wasn't me": raises the session version, so every access token issued before is refused; the new value. */
+export async function raiseSessionVersion(db: Database, id: string, now = Date.now()): Promise<number | undefined> {
+  const row = await db
+    .update(users)
+    .set({ sessionVersion: sql`${users.sessionVersion} + 1`, updatedAt: new Date(now) })
+    .where(eq(users.id, id))
+    .returning({ v: users.sessionVersion })
+    .get();
+  return row?.v;
 }
 
 export interface NewUser {

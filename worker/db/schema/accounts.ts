@@ -11,6 +11,11 @@ export const users = sqliteTable("users", {
   passwordIterations: integer("password_iterations").notNull(),
   /** `user`, or `admin` (operations: webhook deliveries and replay), granted by `npm run admin:grant`. */
   role: text("role").notNull().default("user"),
+  /**
+   * Raised by "This wasn't me". Access tokens carry the value they were issued under (`sv`); one issued under a
+   * lower value is refused, so ending every login ends the access tokens already out too.
+   */
+  sessionVersion: integer("session_version").notNull().default(0),
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
   updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
 });
