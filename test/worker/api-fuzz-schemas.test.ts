@@ -43,6 +43,11 @@ const RUNS = 40;
 const SLOW_RUNS = 15;
 const SLOW = new Set(["POST /api/auth/register", "POST /api/auth/login", "DELETE /api/me", "POST /api/sessions/{id}/messages", "POST /api/specs/{id}/messages", "POST /api/templates/{id}/start"]);
 const MAX_BODY = 1024 * 1024;
+/**
+ * Routes whose valid call ends the caller's own access ("This wasn't me" refuses every token issued before it):
+ * sent as a user of their own, so the fuzzing user's token keeps working for the rest of the run.
+ */
+const ENDS_OWN_ACCESS = new Set(["POST /api/me/end-everything"]);
 
 type Json = Record<string, unknown>;
 type Schema = Json & {
@@ -534,6 +539,7 @@ function requestArbitrary(op: FuzzOp): fc.Arbitrary<FuzzRequest> {
 // ---------------------------------------------------------------- the harness
 
 let user: { token: string; email: string; id: string };
+let ender: { token: string };
 let admin: { token: string };
 let bystander: { token: string; email: string; resources: Array<[string, unknown]> };
 let secrets: string[];
@@ -583,7 +589,7 @@ function describeRequest(op: FuzzOp, req: FuzzRequest): string {
  */
 async function send(op: FuzzOp, req: FuzzRequest): Promise<[Response, string]> {
   const headers: Record<string, string> = { "cf-connecting-ip": uniqueIp(), ...req.headers };
-  if (req.auth === "user") headers.authorization = `Bearer ${user.token}`;
+  if (req.auth === "user") headers.authorization = `Bearer ${ENDS_OWN_ACCESS.has(op.key) ? ender.token : user.token}`;
   if (req.auth === "admin") headers.authorization = `Bearer ${admin.token}`;
   if (req.auth === "forged") headers.authorization = `Bearer ${user.token.slice(0, -4)}AAAA`;
   const [type, body] = req.body ?? [null, undefined];
@@ -711,6 +717,7 @@ beforeAll(async () => {
   admin = { token: a.accessToken };
   const b = await register();
   bystander = { token: b.accessToken, email: b.user.email, resources: [] };
+  ender = { token: (await register()).accessToken };
   for (const id of await seedResources(user.token)) realIds.own.add(id);
   for (const id of await seedResources(bystander.token)) realIds.bystander.add(id);
   bystanderBefore = await bystanderView();
@@ -733,6 +740,7 @@ describe("the schema fuzzer covers every JSON endpoint", () => {
   it("reads the operations from the served OpenAPI document and accounts for every route outside /api", () => {
     expect(documented.length, "the served document lists too few operations").toBeGreaterThanOrEqual(50);
     expect(documented.filter((op) => op.body).length).toBeGreaterThanOrEqual(20);
+    for (const key of ENDS_OWN_ACCESS) expect(documented.map((op) => op.key), "a route sent as its own user must exist").toContain(key);
     expect(outside.unplanned, "routes outside /api with no fuzz plan and no reason to skip them (add them to OUTSIDE_API)").toEqual([]);
     expect([...outside.skipped.keys()].every((k) => / \/sandbox\//.test(k))).toBe(true);
     expect(outside.ops.map((o) => o.key)).toEqual(expect.arrayContaining(["POST /webhooks/github", "POST /webhooks/slack", "POST /register", "POST /token", "POST /mcp"]));
