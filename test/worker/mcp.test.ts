@@ -162,6 +162,28 @@ describe("MCP: OAuth 2.1 for MCP clients, and the user's live tools over Streama
   });
 });
 
+describe("MCP: the account export", () => {
+  it("lists every client given access, with its scopes and last use, and never a token", async () => {
+    const user = await sandboxUser(["gmail"]);
+    const used = await grant(user.token);
+    const idle = await grant(user.token);
+    const client = await connectClient(used.access_token);
+    await client.callTool({ name: "gmail.search_messages", arguments: { query: "invoice" } });
+    await client.close();
+
+    const res = await app("/api/me/export", { headers: bearer(user.token) });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    const { mcpGrants } = JSON.parse(text) as { mcpGrants: Array<{ clientId: string; clientName: string; scopes: string[]; lastUsedAt: string | null; calls: number }> };
+    const byClient = new Map(mcpGrants.map((g) => [g.clientId, g]));
+    expect(mcpGrants).toHaveLength(2);
+    expect(byClient.get(used.clientId)).toMatchObject({ clientName: "Test MCP client", scopes: ["tools"], lastUsedAt: expect.any(String) });
+    expect(byClient.get(used.clientId)!.calls).toBeGreaterThan(0);
+    expect(byClient.get(idle.clientId)).toMatchObject({ clientName: "Test MCP client", lastUsedAt: null, calls: 0 });
+    for (const secret of [used.access_token, used.refresh_token, idle.access_token, idle.refresh_token]) expect(text).not.toContain(secret);
+  });
+});
+
 describe("MCP: an account that is deleted", () => {
   it("takes its grants with it: the client's token is refused", async () => {
     const user = await sandboxUser([]);

@@ -240,7 +240,7 @@ export const admin = new Hono<AdminBindings>()
   /** Everything the account holds, as the person's own export gives it (no password hash, token or envelope). */
   .get("/users/:user/export", async (c) => {
     const user = await userNamed(c);
-    const data = await buildAccountExport(database(c.env), user.id);
+    const data = await buildAccountExport(c.env, user.id);
     if (!data) throw new AppError(404, "user_not_found", `No account has the id ${user.id}.`);
     await audit(c.env, { action: "admin.account_exported", actor: c.get("actor"), subjectUserId: user.id, from: requestFrom(c) });
     c.header("cache-control", "no-store");

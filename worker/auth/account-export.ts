@@ -3,7 +3,7 @@ import type { ServerFrame } from "../contract/events";
 import { findUserById } from "../db/accounts";
 import { listUserIntegrationEvents, listUserLogins, type RefreshFamilyRow } from "../db/account-data";
 import { listUserMessages, listUserSessions, toMessage, toSession } from "../db/agent";
-import type { Database } from "../db/client";
+import { database, type Database } from "../db/client";
 import { listEvents } from "../db/events";
 import { listKbDocuments, readKbText, toKbDocument } from "../db/kb";
 import { listTemplates, toTemplate } from "../db/templates";
@@ -12,6 +12,8 @@ import { listProjects, listSpecMessages, listSpecs, toProject, toSpec } from "..
 import { listIntegrationRows, type IntegrationRow } from "../db/integrations";
 import { isProviderId, type ProviderId } from "../integrations/providers";
 import { toIntegration, toIntegrationEvent } from "../integrations/view";
+import type { Env } from "../env";
+import { listMcpGrants } from "../mcp/consent";
 import { publicUser } from "./session";
 
 const EVENTS_PAGE = 500;
@@ -22,10 +24,11 @@ const EVENTS_PAGE = 500;
  * password hash, a token, a token hash or a sealed envelope. `undefined`
  * when the user no longer exists.
  */
-export async function buildAccountExport(db: Database, userId: string, now = new Date()): Promise<AccountExport | undefined> {
+export async function buildAccountExport(env: Env, userId: string, now = new Date()): Promise<AccountExport | undefined> {
+  const db = database(env);
   const user = await findUserById(db, userId);
   if (!user) return undefined;
-  const [logins, integrationRows, integrationEventRows, events, sessionRows, messageRows, documentRows, templateRows, projectRows, specRows] = await Promise.all([
+  const [logins, integrationRows, integrationEventRows, events, sessionRows, messageRows, documentRows, templateRows, projectRows, specRows, mcpGrants] = await Promise.all([
     listUserLogins(db, userId),
     listIntegrationRows(db, userId),
     listUserIntegrationEvents(db, userId),
@@ -36,6 +39,7 @@ export async function buildAccountExport(db: Database, userId: string, now = new
     listTemplates(db, userId, "mine"),
     listProjects(db, userId),
     listSpecs(db, userId),
+    listMcpGrants(env, userId),
   ]);
   const audit = [];
   for (let before: number | undefined, page; ; before = Number(page.nextBefore)) {
@@ -62,6 +66,7 @@ export async function buildAccountExport(db: Database, userId: string, now = new
     projects: projectRows.map(toProject),
     specs,
     audit,
+    mcpGrants,
   };
 }
 

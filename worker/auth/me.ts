@@ -40,7 +40,7 @@ export const me = new Hono<AppBindings>()
   .use("*", requireUser)
 
   .get("/export", async (c) => {
-    const data = await buildAccountExport(database(c.env), c.get("userId"));
+    const data = await buildAccountExport(c.env, c.get("userId"));
     if (!data) throw accountGone(c.get("userId"));
     await audit(c.env, { action: "account.exported", actor: { type: "user", id: c.get("userId") }, subjectUserId: c.get("userId"), from: requestFrom(c) });
     return c.body(JSON.stringify(data, null, 2), 200, {

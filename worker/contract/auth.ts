@@ -6,6 +6,7 @@ import { KbDocument } from "./kb";
 import { Template } from "./templates";
 import { Project, Spec, SpecMessage } from "./specs";
 import { AuditEntry } from "./audit";
+import { McpGrant } from "./mcp";
 
 /** Shared by the worker (validation) and the web app (types, form checks). */
 export const PASSWORD_MIN = 8;
@@ -121,6 +122,8 @@ export const AccountExport = z.object({
   specs: z.array(Spec.extend({ messages: z.array(SpecMessage) })).default([]),
   /** The account's security log, newest first. */
   audit: z.array(AuditEntry).default([]),
+  /** The MCP clients given access to the account's tools, with their last use (no token: only hashes are stored). */
+  mcpGrants: z.array(McpGrant).default([]),
 });
 
 export type RegisterBody = z.infer<typeof RegisterBody>;

@@ -1,6 +1,9 @@
 import { AuthorizationError, authorizationErrorRedirect, type AuthRequest, type OAuthHelpers } from "@cloudflare/workers-oauth-provider";
 import { Hono } from "hono";
+import type { McpGrant } from "../contract/mcp";
 import { randomBase64Url } from "../crypto";
+import { database } from "../db/client";
+import { mcpUseOf } from "../db/mcp";
 import type { Env } from "../env";
 import { AppError } from "../errors";
 import type { AppBindings } from "../http/types";
@@ -85,6 +88,35 @@ export async function takeConsent(env: Env, handle: string): Promise<PendingCons
   const pending = await readConsent(env, handle);
   await env.OAUTH_KV.delete(KEY(handle));
   return pending;
+}
+
+/**
+ * Every MCP grant of a user, every page of them, each with its last use (Settings → Integrations, the account
+ * export); a deployment without the authorization server has none. Never a token: the library keeps only hashes.
+ */
+export async function listMcpGrants(env: Env, userId: string): Promise<McpGrant[]> {
+  const helpers = helpersOf(env);
+  if (!helpers) return [];
+  const use = await mcpUseOf(database(env), userId);
+  const grants: McpGrant[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await helpers.listUserGrants(userId, cursor ? { cursor } : {});
+    for (const g of page.items) {
+      const used = use.get(g.clientId);
+      grants.push({
+        id: g.id,
+        clientId: g.clientId,
+        clientName: typeof g.metadata?.clientName === "string" ? g.metadata.clientName : g.clientId,
+        scopes: g.scope,
+        createdAt: new Date(g.createdAt * 1000).toISOString(),
+        lastUsedAt: used?.lastUsedAt.toISOString() ?? null,
+        calls: used?.calls ?? 0,
+      });
+    }
+    cursor = page.cursor;
+  } while (cursor);
+  return grants;
 }
 
 /** Every MCP grant of a user (account deletion); a deployment without the authorization server has none. */

@@ -2,15 +2,14 @@ import { authorizationErrorRedirect } from "@cloudflare/workers-oauth-provider";
 import { Hono } from "hono";
 import { audit, requestFrom } from "../audit/audit";
 import { requireUser } from "../auth/middleware";
-import { McpDecision, type McpConsent, type McpGrant } from "../contract/mcp";
+import { McpDecision, type McpConsent } from "../contract/mcp";
 import { database } from "../db/client";
 import { listIntegrationRows } from "../db/integrations";
-import { mcpUseOf } from "../db/mcp";
 import { AppError } from "../errors";
 import type { AppBindings } from "../http/types";
 import { jsonBody } from "../http/validate";
 import { PROVIDER_IDS } from "../integrations/providers";
-import { oauthHelpers, readConsent, takeConsent } from "./consent";
+import { listMcpGrants, oauthHelpers, readConsent, takeConsent } from "./consent";
 import type { McpProps } from "./handler";
 import { MCP_PATH, MCP_SCOPE } from "./provider";
 
@@ -49,21 +48,8 @@ export const mcp = new Hono<AppBindings>()
     return c.json({ redirectTo });
   })
   .get("/grants", async (c) => {
-    const userId = c.get("userId");
-    const helpers = oauthHelpers(c.env);
-    const [{ items }, use] = await Promise.all([helpers.listUserGrants(userId), mcpUseOf(database(c.env), userId)]);
-    const grants: McpGrant[] = items.map((g) => {
-      const used = use.get(g.clientId);
-      return {
-        id: g.id,
-        clientId: g.clientId,
-        clientName: typeof g.metadata?.clientName === "string" ? g.metadata.clientName : g.clientId,
-        scopes: g.scope,
-        createdAt: new Date(g.createdAt * 1000).toISOString(),
-        lastUsedAt: used?.lastUsedAt.toISOString() ?? null,
-        calls: used?.calls ?? 0,
-      };
-    });
+    oauthHelpers(c.env); // 503 mcp_unavailable where the authorization server is not mounted
+    const grants = await listMcpGrants(c.env, c.get("userId"));
     return c.json({ mcpUrl: `${new URL(c.get("config").publicUrl).origin}${MCP_PATH}`, grants });
   })
   .delete("/grants/:id", async (c) => {
