@@ -71,7 +71,7 @@ describe("the app shell: phone layout, contrast and keyboard use", () => {
     const page = await signedInPage({ width: 1100, height: 800 });
     const focused = () => page.evaluate(() => document.activeElement?.textContent?.trim());
     await page.keyboard.press("Tab");
-    expect(await focused()).toBe("Skip to content");
+    await expect.poll(focused).toBe("Skip to content");
     const trigger = page.locator(".user-menu__trigger");
     expect(await trigger.getAttribute("aria-haspopup")).toBe("true");
     expect(await trigger.getAttribute("aria-expanded")).toBe("false");
@@ -88,13 +88,13 @@ describe("the app shell: phone layout, contrast and keyboard use", () => {
     // End move between items.
     await expect.poll(focused).toBe("Settings");
     await page.keyboard.press("ArrowDown");
-    expect(await focused()).toBe("Sign out");
+    await expect.poll(focused).toBe("Sign out");
     await page.keyboard.press("ArrowUp");
-    expect(await focused()).toBe("Settings");
+    await expect.poll(focused).toBe("Settings");
     await page.keyboard.press("End");
-    expect(await focused()).toBe("Sign out");
+    await expect.poll(focused).toBe("Sign out");
     await page.keyboard.press("Home");
-    expect(await focused()).toBe("Settings");
+    await expect.poll(focused).toBe("Settings");
 
     await page.keyboard.press("Escape");
     await menu.waitFor({ state: "hidden" });
@@ -104,7 +104,7 @@ describe("the app shell: phone layout, contrast and keyboard use", () => {
     // ArrowUp opens onto the last item; Enter on an item acts and closes the menu.
     await page.keyboard.press("ArrowUp");
     await menu.waitFor();
-    expect(await focused()).toBe("Sign out");
+    await expect.poll(focused).toBe("Sign out");
     await page.keyboard.press("ArrowUp");
     await page.keyboard.press("Enter");
     await page.waitForURL("**/settings");
