@@ -1,4 +1,3 @@
-export declare function isBusy(output: unknown): boolean;
 export declare function retryWhileBusy<T>(
   run: () => Promise<T>,
   options?: { attempts?: number; sleep?: (ms: number) => Promise<void>; onRetry?: (attempt: number) => void },

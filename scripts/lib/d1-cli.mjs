@@ -55,7 +55,7 @@ function runWrangler(args, { remote }) {
 }
 
 /** Whether a failure's output says the local SQLite file was locked by another process. */
-export const isBusy = (output) => /SQLITE_BUSY|database is locked/.test(String(output));
+const isBusy = (output) => /SQLITE_BUSY|database is locked/.test(String(output));
 const sleepFor = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**

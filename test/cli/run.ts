@@ -1,7 +1,6 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { expect } from "vitest";
-import { isBusy, retryWhileBusy } from "../../scripts/lib/d1-cli.mjs";
+import { wrangler } from "../../scripts/lib/d1-cli.mjs";
 import { OFFLINE_ENV, PROJECT_ROOT } from "../../scripts/lib/dev-server.mjs";
 
 /** The project's scripts and wrangler, run the way a person runs them, offline. */
@@ -21,14 +20,9 @@ export function runNode(args: string[], env: Record<string, string> = {}): Promi
 
 /**
  * Runs SQL on a local D1 state directory in one wrangler call (each costs about a second); every statement's rows.
- * A running app holds the same file, so a busy database is waited out as the project's scripts do.
+ * Through the scripts' own runner: a running app holds the same file, and a busy database is waited out there.
  */
 export async function d1Execute(persistTo: string, command: string): Promise<unknown[][]> {
-  const out = await retryWhileBusy(async () => {
-    const run = await runNode([WRANGLER, "d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", command]);
-    if (run.code !== 0 && isBusy(run.stderr + run.stdout)) throw new Error(run.stderr + run.stdout);
-    return run;
-  });
-  expect(out.code, out.stderr).toBe(0);
-  return (JSON.parse(out.stdout) as Array<{ results: unknown[] }>).map((r) => r.results);
+  const out = await wrangler(["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", command]);
+  return (JSON.parse(out) as Array<{ results: unknown[] }>).map((r) => r.results);
 }
